@@ -1,0 +1,5 @@
+import sys
+
+from stsdash.cli import main
+
+sys.exit(main())

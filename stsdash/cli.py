@@ -1,0 +1,75 @@
+"""Command-line entry point: `stsdash [SUBCOMMAND]`. With no subcommand, opens the dashboard.
+
+Each subcommand lives in `stsdash.commands.<module>` with `register(subparsers)`; command modules keep
+their heavy imports inside their run function so `stsdash list` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from stsdash import __version__
+from stsdash.errors import StsdashError
+
+# Order is the order shown in --help.
+COMMAND_MODULES = (
+    "tui",
+    "list_cmd",
+    "refresh",
+    "whoami",
+    "credential_process",
+    "keys",
+    "sso",
+    "demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stsdash",
+        description="A terminal dashboard for AWS temporary credentials.",
+    )
+    parser.add_argument("--version", action="version", version=f"stsdash {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"stsdash.commands.{name}")
+        except ModuleNotFoundError as exc:  # a command still being built must not break the others
+            if exc.name != f"stsdash.commands.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        # Bare `stsdash` opens the dashboard, when that command is installed.
+        if not _has_command(parser, "tui"):
+            parser.print_help()
+            return 2
+        args = parser.parse_args(["tui"])
+    try:
+        return int(args.handler(args) or 0)
+    except StsdashError as exc:
+        print(f"stsdash: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("stsdash: interrupted", file=sys.stderr)
+        return 130
+
+
+def _has_command(parser: argparse.ArgumentParser, name: str) -> bool:
+    for action in parser._actions:  # argparse offers no public lookup of subcommands
+        if isinstance(action, argparse._SubParsersAction):
+            return name in action.choices
+    return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Fixtures for the motoserver; see the module that provides them."""

@@ -1,0 +1,1 @@
+"""Fixtures for the ssoserver; see the module that provides them."""
