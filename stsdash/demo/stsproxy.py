@@ -1,0 +1,628 @@
+"""A loopback HTTP proxy in front of moto's STS, adding what moto lacks for realistic tests and demos.
+
+What it does, per request:
+
+* counts calls per Action, and how many carried a TokenCode, and records each call's parameters;
+* optionally sleeps (latency), or answers from a queue of injected faults instead of forwarding:
+  a real STS `ErrorResponse` (code, message, HTTP status), a raw body (truncated/malformed XML), or
+  a dropped connection;
+* enforces MFA the way STS does: a TokenCode is single-use per device, a `valid_code` predicate
+  decides which codes are right, `mfa_serials` which devices exist, and `require_mfa(role_arn)`
+  makes AssumeRole fail unless a code was sent or the caller holds an MFA session;
+* rejects signatures older than 15 minutes (clock skew), which moto does not check.
+
+Session keys. moto's auth layer does not know the keys its own GetSessionToken returns. The proxy
+remembers every GetSessionToken answer it relays; a later request signed with such a session key is
+verified here (signature, token, expiry) and then re-signed with the long-term key that created the
+session, if that key was registered with `register_key` (moto then checks it, with auth on). If it
+was not registered, the request is forwarded untouched, which suits a moto running with auth off.
+Every other request is forwarded byte for byte, so moto checks its signature itself.
+
+Nothing is logged; recorded parameters stay in memory (they may hold MFA codes, never secret keys).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, quote, urlsplit
+from xml.sax.saxutils import escape
+
+STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+MFA_INVALID = "MultiFactorAuthentication failed with invalid MFA one time pass code. "
+MFA_BAD_SERIAL = (
+    "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial "
+    "number is valid and associated with this user."
+)
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "upgrade"}
+
+
+def error_body(code: str, message: str, *, type_: str = "Sender", request_id: str = "") -> bytes:
+    """A real STS ErrorResponse document."""
+    rid = request_id or hashlib.md5(f"{time.time_ns()}".encode()).hexdigest()
+    return (
+        f'<ErrorResponse xmlns="{STS_NS}">\n  <Error>\n    <Type>{escape(type_)}</Type>\n'
+        f"    <Code>{escape(code)}</Code>\n    <Message>{escape(message)}</Message>\n  </Error>\n"
+        f"  <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
+    ).encode()
+
+
+@dataclass
+class Fault:
+    """One queued answer: an STS error, a raw body, or a dropped connection (`drop=True`)."""
+
+    status: int = 400
+    body: bytes = b""
+    action: str | None = None  # None matches any Action
+    remaining: int = 1
+    drop: bool = False
+    content_type: str = "text/xml"
+
+
+@dataclass
+class RecordedCall:
+    action: str
+    params: dict[str, str]
+    access_key_id: str | None
+    token_code_sent: bool
+    status: int = 0
+    answered_by: str = "upstream"  # upstream | fault | proxy
+
+
+@dataclass
+class _Session:
+    secret: str
+    token: str
+    source_key_id: str | None
+    expires_at: datetime
+    mfa: bool
+
+
+# -- a minimal SigV4 (stdlib) for verifying and re-signing --------------------------------------------
+
+
+def _hmac(key: bytes, text: str) -> bytes:
+    return hmac.new(key, text.encode(), hashlib.sha256).digest()
+
+
+def _parse_authorization(value: str) -> dict[str, str]:
+    if not value.startswith("AWS4-HMAC-SHA256 "):
+        return {}
+    out = {}
+    for part in value[len("AWS4-HMAC-SHA256 ") :].split(","):
+        key, _, val = part.strip().partition("=")
+        out[key] = val
+    return out
+
+
+def sigv4_signature(
+    *,
+    secret: str,
+    method: str,
+    path: str,
+    query: str,
+    headers: dict[str, str],
+    signed_headers: list[str],
+    body: bytes,
+    amz_date: str,
+    scope: str,
+) -> str:
+    """Signature over exactly `signed_headers` (lowercase names), as a verifier recomputes it."""
+    lower = {k.lower(): " ".join(v.split()) for k, v in headers.items()}
+    canonical_headers = "".join(f"{name}:{lower.get(name, '')}\n" for name in signed_headers)
+    pairs = sorted(
+        (quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, v in parse_qsl(query, keep_blank_values=True)
+    )
+    canonical_query = "&".join(f"{k}={v}" for k, v in pairs)
+    canonical = "\n".join(
+        [
+            method.upper(),
+            quote(path or "/", safe="/-_.~"),
+            canonical_query,
+            canonical_headers,
+            ";".join(signed_headers),
+            hashlib.sha256(body).hexdigest(),
+        ]
+    )
+    string_to_sign = "\n".join(
+        ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    )
+    date, region, service, terminator = scope.split("/")
+    key = _hmac(("AWS4" + secret).encode(), date)
+    for part in (region, service, terminator):
+        key = _hmac(key, part)
+    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+class StsProxy:
+    """Threaded loopback proxy; use as a context manager or call start()/stop()."""
+
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: float = 0.0,
+        valid_code: Callable[[str], bool] | None = None,
+        mfa_serials: set[str] | None = None,
+        check_clock_skew: bool = True,
+    ) -> None:
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError("the STS proxy only listens on loopback")
+        parts = urlsplit(upstream)
+        self.upstream_host = parts.hostname or "127.0.0.1"
+        self.upstream_port = parts.port or 80
+        self.latency = latency
+        self.action_latency: dict[str, float] = {}
+        self.valid_code = valid_code
+        self.mfa_serials = mfa_serials
+        self.check_clock_skew = check_clock_skew
+        self.calls: Counter[str] = Counter()
+        self.token_calls: Counter[str] = Counter()
+        self.records: list[RecordedCall] = []
+        self._faults: list[Fault] = []
+        self._used_codes: set[tuple[str, str]] = set()
+        self._keys: dict[str, str] = {}
+        self._sessions: dict[str, _Session] = {}
+        self._mfa_roles: set[str] = set()
+        self._lock = threading.Lock()
+        self._server = _QuietServer((host, port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> StsProxy:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="stsproxy", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> StsProxy:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- control ------------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget counts, records, faults, used codes and MFA rules (registered keys and sessions stay)."""
+        with self._lock:
+            self.calls.clear()
+            self.token_calls.clear()
+            self.records.clear()
+            self._faults.clear()
+            self._used_codes.clear()
+            self._mfa_roles.clear()
+            self.action_latency.clear()
+            self.latency = 0.0
+            self.valid_code = None
+            self.mfa_serials = None
+
+    def register_key(self, access_key_id: str, secret_access_key: str) -> None:
+        """A long-term key the proxy may re-sign with on behalf of its GetSessionToken sessions."""
+        with self._lock:
+            self._keys[access_key_id] = secret_access_key
+
+    def require_mfa(self, role_arn: str) -> None:
+        """AssumeRole of `role_arn` needs a TokenCode or MFA-session keys (aws:MultiFactorAuthPresent)."""
+        with self._lock:
+            self._mfa_roles.add(role_arn)
+
+    def inject_error(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int = 400,
+        count: int = 1,
+        action: str | None = None,
+        type_: str = "Sender",
+    ) -> None:
+        """Answer the next `count` matching requests with a real STS ErrorResponse."""
+        self._push(
+            Fault(status=status, body=error_body(code, message, type_=type_), action=action, remaining=count)
+        )
+
+    def inject_raw(
+        self,
+        body: bytes,
+        *,
+        status: int = 200,
+        count: int = 1,
+        action: str | None = None,
+        content_type: str = "text/xml",
+    ) -> None:
+        """Answer with an arbitrary body (truncated or malformed XML, an HTML error page...)."""
+        self._push(Fault(status=status, body=body, action=action, remaining=count, content_type=content_type))
+
+    def inject_drop(self, *, count: int = 1, action: str | None = None) -> None:
+        """Close the connection without answering (the client sees a reset)."""
+        self._push(Fault(drop=True, action=action, remaining=count))
+
+    def _push(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def params_of(self, action: str) -> list[dict[str, str]]:
+        with self._lock:
+            return [r.params for r in self.records if r.action == action]
+
+    # -- request handling ---------------------------------------------------------------------------
+
+    def _take_fault(self, action: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.action in (None, action):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        parts = urlsplit(handler.path)
+        params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        if parts.query:
+            params.update(parse_qsl(parts.query, keep_blank_values=True))
+        action = params.get("Action", "")
+        auth = _parse_authorization(handler.headers.get("Authorization", ""))
+        key_id = auth.get("Credential", "").split("/")[0] or None
+        record = RecordedCall(action, params, key_id, "TokenCode" in params)
+        with self._lock:
+            self.calls[action] += 1
+            if record.token_code_sent:
+                self.token_calls[action] += 1
+            self.records.append(record)
+            delay = self.latency + self.action_latency.get(action, 0.0)
+        if delay:
+            time.sleep(delay)
+
+        fault = self._take_fault(action)
+        if fault is not None:
+            record.answered_by = "fault"
+            if fault.drop:
+                record.status = 0
+                handler.close_connection = True
+                handler.connection.shutdown(2)
+                return
+            record.status = fault.status
+            _reply(handler, fault.status, fault.body, fault.content_type)
+            return
+
+        denial = self._check(handler, parts.path, parts.query, body, params, auth, key_id)
+        if denial is not None:
+            record.answered_by = "proxy"
+            record.status = denial[0]
+            _reply(handler, denial[0], denial[1])
+            return
+        headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
+        session = self._sessions.get(key_id or "")
+        if session is not None and session.source_key_id in self._keys:
+            headers = self._resign(headers, parts.path, parts.query, body, auth, session)
+        status, reply_headers, reply = self._forward(handler.command, handler.path, headers, body)
+        record.status = status
+        if status == 200 and action == "GetSessionToken":
+            reply = self._remember_session(reply, key_id, bool(params.get("TokenCode")), session)
+        _reply(handler, status, reply, reply_headers.get("content-type", "text/xml"))
+
+    def _check(
+        self,
+        handler: BaseHTTPRequestHandler,
+        path: str,
+        query: str,
+        body: bytes,
+        params: dict[str, str],
+        auth: dict[str, str],
+        key_id: str | None,
+    ) -> tuple[int, bytes] | None:
+        """STS behaviour moto lacks; returns (status, ErrorResponse) to deny, or None to forward."""
+        amz_date = handler.headers.get("X-Amz-Date", "")
+        if auth and self.check_clock_skew and amz_date:
+            try:
+                sent = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            except ValueError:
+                sent = None
+            now = datetime.now(UTC)
+            if sent is not None and abs(now - sent) > timedelta(minutes=15):
+                fmt = "%Y%m%dT%H%M%SZ"
+                edge = now - timedelta(minutes=15)
+                return 403, error_body(
+                    "SignatureDoesNotMatch",
+                    f"Signature expired: {amz_date} is now earlier than {edge.strftime(fmt)} "
+                    f"({now.strftime(fmt)} - 15 min.)",
+                )
+        session = self._sessions.get(key_id or "")
+        if session is not None:
+            if handler.headers.get("X-Amz-Security-Token") != session.token:
+                return 403, error_body(
+                    "InvalidClientTokenId", "The security token included in the request is invalid."
+                )
+            signed = auth.get("SignedHeaders", "").split(";")
+            expected = sigv4_signature(
+                secret=session.secret,
+                method=handler.command,
+                path=path,
+                query=query,
+                headers=dict(handler.headers.items()),
+                signed_headers=signed,
+                body=body,
+                amz_date=amz_date,
+                scope=auth.get("Credential", "").split("/", 1)[-1],
+            )
+            if not hmac.compare_digest(expected, auth.get("Signature", "")):
+                return 403, error_body(
+                    "SignatureDoesNotMatch",
+                    "The request signature we calculated does not match the signature you provided. "
+                    "Check your AWS Secret Access Key and signing method. Consult the service documentation "
+                    "for details.",
+                )
+            if datetime.now(UTC) >= session.expires_at:
+                return 403, error_body(
+                    "ExpiredToken", "The security token included in the request is expired"
+                )
+            if params.get("Action") == "GetSessionToken":
+                return 403, error_body("AccessDenied", "Cannot call GetSessionToken with session credentials")
+        action = params.get("Action")
+        code = params.get("TokenCode")
+        serial = params.get("SerialNumber", "")
+        if code is not None and action in ("GetSessionToken", "AssumeRole"):
+            with self._lock:
+                if self.mfa_serials is not None and serial not in self.mfa_serials:
+                    return 403, error_body("AccessDenied", MFA_BAD_SERIAL)
+                if (serial, code) in self._used_codes or (
+                    self.valid_code is not None and not self.valid_code(code)
+                ):
+                    return 403, error_body("AccessDenied", MFA_INVALID)
+                self._used_codes.add((serial, code))
+        if action == "AssumeRole" and params.get("RoleArn") in self._mfa_roles:
+            has_mfa = code is not None or (session is not None and session.mfa)
+            if not has_mfa:
+                caller = f"arn:aws:iam::{params.get('RoleArn', '::::').split(':')[4]}:user/caller"
+                return 403, error_body(
+                    "AccessDenied",
+                    f"User: {caller} is not authorized to perform: sts:AssumeRole "
+                    f"on resource: {params['RoleArn']}",
+                )
+        return None
+
+    def _resign(
+        self,
+        headers: dict[str, str],
+        path: str,
+        query: str,
+        body: bytes,
+        auth: dict[str, str],
+        session: _Session,
+    ) -> dict[str, str]:
+        source = session.source_key_id or ""
+        secret = self._keys[source]
+        out = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "x-amz-security-token")}
+        amz_date = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = {k: v for k, v in out.items() if k.lower() != "x-amz-date"}
+        out["X-Amz-Date"] = amz_date
+        _, region, service, terminator = auth.get("Credential", "").split("/", 1)[-1].split("/")
+        scope = f"{amz_date[:8]}/{region}/{service}/{terminator}"
+        signed = sorted(h for h in ("content-type", "host", "x-amz-date") if h in {k.lower() for k in out})
+        signature = sigv4_signature(
+            secret=secret,
+            method="POST",
+            path=path,
+            query=query,
+            headers=out,
+            signed_headers=signed,
+            body=body,
+            amz_date=amz_date,
+            scope=scope,
+        )
+        out["Authorization"] = (
+            f"AWS4-HMAC-SHA256 Credential={source}/{scope}, "
+            f"SignedHeaders={';'.join(signed)}, Signature={signature}"
+        )
+        return out
+
+    def _forward(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict, bytes]:
+        conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=60)
+        try:
+            conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            for key, value in headers.items():
+                if key.lower() != "content-length":
+                    conn.putheader(key, value)
+            conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders(body)
+            response = conn.getresponse()
+            data = response.read()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        except OSError as exc:
+            return (
+                502,
+                {},
+                error_body(
+                    "ServiceUnavailable",
+                    f"stsproxy: upstream unreachable ({exc.__class__.__name__})",
+                    type_="Receiver",
+                ),
+            )
+        finally:
+            conn.close()
+
+    def _remember_session(self, reply: bytes, key_id: str | None, mfa: bool, via: _Session | None) -> bytes:
+        """Record a GetSessionToken answer, giving it a unique ASIA key pair (moto reuses one fixed pair)."""
+        from stsdash.providers import stsxml
+
+        try:
+            creds = stsxml.credentials_from_result(
+                stsxml.parse_result(reply, "GetSessionToken"), "GetSessionToken"
+            )
+        except Exception:  # an unreadable answer is relayed as it is and not remembered
+            return reply
+        new_key = "ASIAFAKE" + secrets.token_hex(6).upper()
+        new_secret = "FAKE" + secrets.token_urlsafe(27)[:36]
+        reply = reply.replace(f">{creds.access_key_id}<".encode(), f">{new_key}<".encode(), 1).replace(
+            f">{creds.secret_access_key}<".encode(), f">{new_secret}<".encode(), 1
+        )
+        with self._lock:
+            self._sessions[new_key] = _Session(
+                secret=new_secret,
+                token=creds.session_token or "",
+                source_key_id=via.source_key_id if via else key_id,
+                expires_at=creds.expiration or datetime.now(UTC) + timedelta(hours=12),
+                mfa=mfa,
+            )
+        return reply
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        return  # dropped connections are deliberate; tracebacks could show request data
+
+
+def _reply(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str = "text/xml") -> None:
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.send_header("x-amzn-RequestId", hashlib.md5(body).hexdigest())
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def _handler_for(proxy: StsProxy) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "stsproxy"
+
+        def do_POST(self) -> None:
+            proxy.handle(self)
+
+        def do_GET(self) -> None:
+            proxy.handle(self)
+
+        def log_message(self, format: str, *args: object) -> None:  # silent: params may hold codes
+            return
+
+    return Handler
+
+
+# -- seeding moto ------------------------------------------------------------------------------------
+
+SEED_ACCOUNT = "123456789012"
+_ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+
+
+@dataclass(frozen=True)
+class MotoSeed:
+    """What `seed_moto` created: one IAM user with keys, and roles by name."""
+
+    account: str
+    user_name: str
+    user_arn: str
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    roles: dict[str, str] = field(default_factory=dict)  # name -> ARN
+
+    def role_arn(self, name: str) -> str:
+        return self.roles[name]
+
+
+def _trust(principal: object, condition: dict | None = None) -> str:
+    import json
+
+    statement: dict = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def _iam(moto_url: str, action: str, **params: str) -> bytes:
+    import requests
+    from requests_aws4auth import AWS4Auth
+
+    from stsdash.providers.sts import encode_form
+
+    body = encode_form([("Action", action), ("Version", "2010-05-08"), *params.items()])
+    auth = AWS4Auth("AKIDSEEDEXAMPLE", "FAKE-SEED-SECRET", "us-east-1", "iam")
+    response = requests.post(
+        moto_url.rstrip("/") + "/",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        auth=auth,
+        timeout=30,
+        proxies={"http": None, "https": None},
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"seeding moto: IAM {action} failed with HTTP {response.status_code}")
+    return response.content
+
+
+def seed_moto(moto_url: str, *, user: str = "alice") -> MotoSeed:
+    """Create a user (allow-all policy, one access key) and roles, while moto's auth is still off.
+
+    Roles: `dev` (1 h max), `admin` (12 h max), `partner` (needs ExternalId `EXTID-TEST-1`),
+    `locked` (trusts someone else: AssumeRole is denied), `chained` (trusts anyone, for role chains).
+    """
+    from stsdash.providers import stsxml
+
+    account = SEED_ACCOUNT
+    user_arn = f"arn:aws:iam::{account}:user/{user}"
+    _iam(moto_url, "CreateUser", UserName=user)
+    _iam(moto_url, "PutUserPolicy", UserName=user, PolicyName="all", PolicyDocument=_ALLOW_ALL)
+    root = stsxml.parse_xml(_iam(moto_url, "CreateAccessKey", UserName=user), what="CreateAccessKey")
+    key = {el.tag.rsplit("}", 1)[-1]: (el.text or "") for el in root.iter()}
+    specs = {
+        "dev": (_trust([user_arn]), "3600"),
+        "admin": (_trust([user_arn]), "43200"),
+        "partner": (_trust([user_arn], {"StringEquals": {"sts:ExternalId": "EXTID-TEST-1"}}), "3600"),
+        "locked": (_trust([f"arn:aws:iam::{account}:user/somebody-else"]), "3600"),
+        "chained": (_trust("*"), "3600"),
+    }
+    roles = {}
+    for name, (trust, max_duration) in specs.items():
+        _iam(
+            moto_url,
+            "CreateRole",
+            RoleName=name,
+            AssumeRolePolicyDocument=trust,
+            MaxSessionDuration=max_duration,
+        )
+        _iam(moto_url, "PutRolePolicy", RoleName=name, PolicyName="all", PolicyDocument=_ALLOW_ALL)
+        roles[name] = f"arn:aws:iam::{account}:role/{name}"
+    return MotoSeed(account, user, user_arn, key["AccessKeyId"], key["SecretAccessKey"], roles)
+
+
+def enable_moto_auth(moto_url: str) -> None:
+    """Switch moto's IAM authentication on from now on (signatures and policies are checked)."""
+    import requests
+
+    response = requests.post(
+        moto_url.rstrip("/") + "/moto-api/reset-auth",
+        data=b"0",
+        timeout=30,
+        proxies={"http": None, "https": None},
+    )
+    response.raise_for_status()
