@@ -1,0 +1,237 @@
+"""SSO portal client: GetRoleCredentials, ListAccounts, ListAccountRoles, Logout, kept under the rate limit.
+
+The portal allows about 20 requests a second per session; discovery across hundreds of accounts hits 429
+in other tools. Every call first takes a token from a bucket shared by all clients of the same session,
+and a 429 that still happens is retried with backoff rather than failing the sync.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from stsdash.creds import Credentials
+from stsdash.errors import NetworkError, ProviderError, SsoLoginRequired
+from stsdash.providers.base import ProviderResult
+from stsdash.providers.http import (
+    RETRYABLE_STATUS,
+    Outcome,
+    RetryPolicy,
+    make_session,
+    send_with_retries,
+)
+
+DEFAULT_RATE = 18.0  # requests/second: a margin under the portal's ~20
+DEFAULT_BURST = 4
+PAGE_SIZE = 100  # the API's maximum max_result
+
+
+def portal_endpoint(region: str, env: Mapping[str, str]) -> str:
+    """AWS_ENDPOINT_URL_SSO > AWS_ENDPOINT_URL > the regional AWS host."""
+    if env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true":
+        for key in ("AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL"):
+            if env.get(key):
+                return env[key].rstrip("/")
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"https://portal.sso.{region}.{suffix}"
+
+
+def login_required_message(session_name: str) -> str:
+    return (
+        "The SSO session associated with this profile has expired or is otherwise invalid. "
+        f"To refresh this SSO session run `stsdash sso login {session_name}` "
+        f"(or `aws sso login --sso-session {session_name}`)."
+    )
+
+
+class TokenBucket:
+    """Blocking token bucket: `acquire()` waits until a request may go out. Thread-safe."""
+
+    def __init__(
+        self,
+        rate: float = DEFAULT_RATE,
+        burst: int = DEFAULT_BURST,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = rate
+        self.capacity = float(max(1, burst))
+        self._tokens = self.capacity
+        self._stamp = clock()
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return
+                wait = (1.0 - self._tokens) / self.rate
+            self._sleep(wait)
+
+    def penalize(self, seconds: float) -> None:
+        """After a 429, hold back every client of this session, not just the one that was throttled."""
+        with self._lock:
+            self._tokens = min(self._tokens, 0.0) - seconds * self.rate
+
+
+_BUCKETS: dict[tuple[str, str], TokenBucket] = {}
+_BUCKETS_LOCK = threading.Lock()
+
+
+def bucket_for(
+    endpoint: str, session_name: str, *, rate: float = DEFAULT_RATE, burst: int = DEFAULT_BURST
+) -> TokenBucket:
+    """The one bucket for (endpoint, SSO session) in this process."""
+    key = (endpoint, session_name)
+    with _BUCKETS_LOCK:
+        bucket = _BUCKETS.get(key)
+        if bucket is None or bucket.rate != rate:
+            bucket = _BUCKETS[key] = TokenBucket(rate, burst)
+        return bucket
+
+
+class PortalClient:
+    """Portal calls for one access token. `session_name` only labels errors and picks the bucket."""
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        access_token: str,
+        *,
+        session_name: str,
+        bucket: TokenBucket | None = None,
+        http: requests.Session | None = None,
+        verify: bool | str = True,
+        max_attempts: int = 8,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.endpoint_url = endpoint_url.rstrip("/")
+        self._access_token = access_token
+        self.session_name = session_name
+        self.bucket = bucket if bucket is not None else bucket_for(self.endpoint_url, session_name)
+        self.http = http or make_session()
+        self.verify = verify
+        self.max_attempts = max_attempts
+        self.policy = policy or RetryPolicy(base=0.5, cap=8.0)
+        self._sleep = sleep
+        self.throttled = 0  # 429s seen (and retried) by this client
+
+    def get_role_credentials(self, account_id: str, role_name: str) -> ProviderResult:
+        data = self._call(
+            "GET", "/federation/credentials", {"role_name": role_name, "account_id": account_id}
+        )
+        role = data.get("roleCredentials") or {}
+        try:
+            expiration = datetime.fromtimestamp(int(role["expiration"]) / 1000.0, UTC)
+            creds = Credentials(
+                access_key_id=role["accessKeyId"],
+                secret_access_key=role["secretAccessKey"],
+                session_token=role["sessionToken"],
+                expiration=expiration,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProviderError(
+                "GetRoleCredentials returned an incomplete answer", code="InvalidResponse"
+            ) from exc
+        # The answer names no session, so there is no full ARN to report; GetCallerIdentity can tell.
+        return ProviderResult(credentials=creds, identity=None)
+
+    def list_accounts(self) -> list[dict[str, Any]]:
+        return self._paginate("/assignment/accounts", {}, "accountList")
+
+    def list_account_roles(self, account_id: str) -> list[dict[str, Any]]:
+        return self._paginate("/assignment/roles", {"account_id": account_id}, "roleList")
+
+    def logout(self) -> None:
+        self._call("POST", "/logout", {})
+
+    def _paginate(self, path: str, params: dict[str, str], key: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        seen: set[str] = set()
+        while True:
+            query = {**params, "max_result": str(PAGE_SIZE)}
+            if token:
+                query["next_token"] = token
+            data = self._call("GET", path, query)
+            items.extend(data.get(key) or [])
+            token = data.get("nextToken")
+            if not token:
+                return items
+            if token in seen:  # a server repeating a token would loop forever
+                raise ProviderError(f"{path} repeated a pagination token", code="InvalidResponse")
+            seen.add(token)
+
+    def _call(self, method: str, path: str, params: dict[str, str]) -> dict[str, Any]:
+        url = self.endpoint_url + path
+        headers = {"x-amz-sso_bearer_token": self._access_token}
+
+        def send() -> requests.Response:
+            self.bucket.acquire()
+            return self.http.request(method, url, params=params or None, headers=headers, verify=self.verify)
+
+        def classify(response: requests.Response | None, exc: BaseException | None) -> Outcome:
+            if exc is not None:
+                return Outcome.RETRY if isinstance(exc, requests.ConnectionError) else Outcome.DONE
+            assert response is not None
+            if response.status_code == 429:
+                self.throttled += 1
+                self.bucket.penalize(0.5)
+                return Outcome.RETRY
+            return Outcome.RETRY if response.status_code in RETRYABLE_STATUS else Outcome.DONE
+
+        try:
+            response = send_with_retries(
+                send, classify, max_attempts=self.max_attempts, policy=self.policy, sleep=self._sleep
+            )
+        except requests.RequestException as exc:
+            raise NetworkError(
+                f"cannot reach the SSO portal {self.endpoint_url}: {type(exc).__name__}",
+                code="NetworkError",
+                retryable=True,
+            ) from exc
+        if response.status_code == 200:
+            if not response.content:
+                return {}
+            try:
+                data = response.json()
+            except ValueError as exc:
+                raise ProviderError(
+                    f"SSO portal {path} returned invalid JSON", code="InvalidResponse"
+                ) from exc
+            return data if isinstance(data, dict) else {}
+        raise self._error(response, path)
+
+    def _error(self, response: requests.Response, path: str) -> ProviderError:
+        code = response.headers.get("x-amzn-ErrorType", "").split(":", 1)[0] or f"HTTP{response.status_code}"
+        try:
+            message = str((response.json() or {}).get("message") or "")
+        except (ValueError, AttributeError):
+            message = ""
+        if response.status_code == 401 or code == "UnauthorizedException":
+            return SsoLoginRequired(
+                login_required_message(self.session_name),
+                code="UnauthorizedException",
+                hint=f"stsdash sso login {self.session_name}",
+            )
+        if response.status_code == 429:
+            return ProviderError(
+                f"SSO portal {path}: still throttled after {self.max_attempts} attempts",
+                code=code,
+                retryable=True,
+            )
+        detail = f" ({message})" if message else ""
+        return ProviderError(f"SSO portal {path} failed: {code}{detail}", code=code)
