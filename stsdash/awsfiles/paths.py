@@ -1,0 +1,70 @@
+"""Where the AWS files live, found the way botocore finds them."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+# posixpath.expandvars: `$NAME` or `${NAME}`; unknown variables are left as written.
+_VAR_RE = re.compile(r"\$(\w+|\{[^}]*\})", re.ASCII)
+
+
+@dataclass(frozen=True)
+class AwsPaths:
+    config: Path
+    credentials: Path
+    sso_cache: Path
+    cli_cache: Path
+
+
+def aws_paths(env: Mapping[str, str] | None = None) -> AwsPaths:
+    """The AWS file locations for `env` (default: os.environ).
+
+    botocore runs `os.path.expandvars` then `os.path.expanduser` on AWS_CONFIG_FILE and
+    AWS_SHARED_CREDENTIALS_FILE; the SSO and CLI caches are always under `~/.aws`.
+    """
+    env = os.environ if env is None else env
+    config = env.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    credentials = env.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+    home = _home(env)
+    return AwsPaths(
+        config=Path(_expand(config, env, home)),
+        credentials=Path(_expand(credentials, env, home)),
+        sso_cache=Path(home, ".aws", "sso", "cache"),
+        cli_cache=Path(home, ".aws", "cli", "cache"),
+    )
+
+
+def _home(env: Mapping[str, str]) -> str:
+    home = env.get("HOME")
+    if home:
+        return home
+    try:
+        return pwd.getpwuid(os.getuid()).pw_dir
+    except KeyError:  # pragma: no cover - a uid with no passwd entry
+        return os.path.expanduser("~")
+
+
+def _expand(value: str, env: Mapping[str, str], home: str) -> str:
+    def var(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.startswith("{"):
+            name = name[1:-1]
+        return env.get(name, match.group(0))
+
+    value = _VAR_RE.sub(var, value) if "$" in value else value
+    if not value.startswith("~"):
+        return value
+    head, sep, tail = value[1:].partition("/")
+    if not head:
+        base = home
+    else:
+        try:
+            base = pwd.getpwnam(head).pw_dir
+        except KeyError:
+            return value  # like expanduser: an unknown user is left alone
+    return base.rstrip("/") + sep + tail if base != "/" else "/" + tail

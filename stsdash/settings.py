@@ -1,0 +1,313 @@
+"""stsdash's own settings: `config.toml` in the user config directory (or `$STSDASH_CONFIG`).
+
+Every bad value raises SettingsError naming the file, the key and what to do; a missing file means
+defaults. Unknown keys are rejected too, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from stsdash.errors import SettingsError
+
+SESSION_DURATION_RANGE = (900, 129600)  # GetSessionToken
+ROLE_DURATION_RANGE = (900, 43200)  # AssumeRole: up to the role's MaxSessionDuration (max 12 h)
+REFRESH_AHEAD_MAX = 86400
+MAX_CONCURRENCY_RANGE = (1, 64)
+SSO_TEMPLATE_FIELDS = ("account_name", "account_id", "role_name", "session")
+
+_DURATION_RE = re.compile(r"(\d+)\s*([dhms])", re.IGNORECASE)
+_SESSION_NAME_RE = re.compile(r"[\w+=,.@-]{2,64}")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+@dataclass
+class ProfileSettings:
+    target: str | None = None  # credentials section fresh keys go to
+    duration_seconds: int | None = None
+    role_session_name: str | None = None
+    session_tags: dict[str, str] = field(default_factory=dict)
+    transitive_tag_keys: list[str] = field(default_factory=list)
+    policy_arns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Settings:
+    refresh_ahead: timedelta = timedelta(minutes=15)
+    session_duration: int = 43200  # GetSessionToken (MFA session)
+    role_duration: int | None = None  # AssumeRole default; None = STS default (3600)
+    target_template: str = "{profile}-session"
+    profiles: dict[str, ProfileSettings] = field(default_factory=dict)
+    hidden: list[str] = field(default_factory=list)
+    theme: str = "textual-dark"
+    auto_refresh: bool = False
+    max_concurrency: int = 8
+    sso_profile_template: str = "{account_name}.{role_name}"
+
+    def profile(self, name: str) -> ProfileSettings:
+        """The per-profile settings for `name` (defaults if it has no table)."""
+        return self.profiles.get(name) or ProfileSettings()
+
+
+def settings_path(env: Mapping[str, str] | None = None) -> Path:
+    """`$STSDASH_CONFIG`, else `<user config dir>/stsdash/config.toml`."""
+    env = os.environ if env is None else env
+    override = env.get("STSDASH_CONFIG")
+    if override:
+        return Path(os.path.expanduser(override))
+    if sys.platform.startswith("linux") and env.get("XDG_CONFIG_HOME"):
+        return Path(env["XDG_CONFIG_HOME"], "stsdash", "config.toml")
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("stsdash", appauthor=False)) / "config.toml"
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read settings from `path` (default: settings_path()). Missing file → defaults."""
+    path = settings_path() if path is None else Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return Settings()
+    except IsADirectoryError as exc:
+        raise SettingsError(f"{path}: is a directory", hint="Point STSDASH_CONFIG at a file.") from exc
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read ({exc.strerror or exc})",
+                            hint="Check the file's owner and permissions.") from exc
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{path}: not valid UTF-8", hint="Save the file as UTF-8.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}",
+                            hint="Fix the syntax (see https://toml.io).") from exc
+    return _from_toml(doc, _Ctx(path))
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    """Write `settings` atomically (None values are left out: TOML has no null)."""
+    import tomli_w
+
+    from stsdash.awsfiles.atomic import atomic_write
+
+    path = settings_path() if path is None else Path(path)
+    doc: dict[str, Any] = {
+        "refresh_ahead": format_duration(settings.refresh_ahead),
+        "session_duration": settings.session_duration,
+        "target_template": settings.target_template,
+        "hidden": list(settings.hidden),
+        "theme": settings.theme,
+        "auto_refresh": settings.auto_refresh,
+        "max_concurrency": settings.max_concurrency,
+        "sso_profile_template": settings.sso_profile_template,
+    }
+    if settings.role_duration is not None:
+        doc["role_duration"] = settings.role_duration
+    profiles: dict[str, dict[str, Any]] = {}
+    for name, ps in settings.profiles.items():
+        table: dict[str, Any] = {}
+        for key in ("target", "duration_seconds", "role_session_name"):
+            if getattr(ps, key) is not None:
+                table[key] = getattr(ps, key)
+        if ps.session_tags:
+            table["session_tags"] = dict(ps.session_tags)
+        if ps.transitive_tag_keys:
+            table["transitive_tag_keys"] = list(ps.transitive_tag_keys)
+        if ps.policy_arns:
+            table["policy_arns"] = list(ps.policy_arns)
+        if table:
+            profiles[name] = table
+    if profiles:
+        doc["profiles"] = profiles
+    atomic_write(path, tomli_w.dumps(doc).encode("utf-8"), mode=0o600)
+
+
+def parse_duration(value: object) -> timedelta:
+    """Seconds as an int, or a string such as "900", "15m", "1h", "1h30m", "90s", "2d"."""
+    if isinstance(value, bool):
+        raise ValueError("expected seconds or a duration like \"15m\"")
+    if isinstance(value, int):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return timedelta(seconds=int(text))
+        pos, total = 0, 0
+        for match in _DURATION_RE.finditer(text):
+            if text[pos : match.start()].strip():
+                break
+            total += int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+            pos = match.end()
+        else:
+            if pos and not text[pos:].strip():
+                return timedelta(seconds=total)
+    raise ValueError(f"{value!r} is not a duration; use seconds or e.g. \"15m\", \"1h\", \"1h30m\"")
+
+
+def format_duration(delta: timedelta) -> str:
+    """The shortest "1h30m"-style spelling of `delta` (whole seconds)."""
+    seconds = int(delta.total_seconds())
+    if seconds == 0:
+        return "0s"
+    out = []
+    for unit in ("d", "h", "m", "s"):
+        count, seconds = divmod(seconds, _UNIT_SECONDS[unit])
+        if count:
+            out.append(f"{count}{unit}")
+    return "".join(out)
+
+
+class _Ctx:
+    """Builds SettingsErrors that name the file and the key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def error(self, key: str, problem: str, hint: str) -> SettingsError:
+        return SettingsError(f"{self.path}: {key}: {problem}", hint=hint)
+
+
+_TOP_KEYS = {
+    "refresh_ahead", "session_duration", "role_duration", "target_template", "profiles", "hidden",
+    "theme", "auto_refresh", "max_concurrency", "sso_profile_template",
+}
+_PROFILE_KEYS = {
+    "target", "duration_seconds", "role_session_name", "session_tags", "transitive_tag_keys", "policy_arns",
+}
+
+
+def _from_toml(doc: dict[str, Any], ctx: _Ctx) -> Settings:
+    for key in doc:
+        if key not in _TOP_KEYS:
+            raise ctx.error(key, "unknown setting",
+                            f"Remove it or use one of: {', '.join(sorted(_TOP_KEYS))}.")
+    s = Settings()
+    if "refresh_ahead" in doc:
+        try:
+            s.refresh_ahead = parse_duration(doc["refresh_ahead"])
+        except ValueError as exc:
+            raise ctx.error("refresh_ahead", str(exc), 'Example: refresh_ahead = "15m".') from None
+        if not timedelta(0) <= s.refresh_ahead <= timedelta(seconds=REFRESH_AHEAD_MAX):
+            raise ctx.error("refresh_ahead", "must be between 0 and 24h", 'Example: refresh_ahead = "15m".')
+    if "session_duration" in doc:
+        s.session_duration = _int_range(ctx, "session_duration", doc["session_duration"],
+                                        *SESSION_DURATION_RANGE)
+    if "role_duration" in doc:
+        s.role_duration = _int_range(ctx, "role_duration", doc["role_duration"], *ROLE_DURATION_RANGE)
+    if "target_template" in doc:
+        s.target_template = _section_template(ctx, "target_template", doc["target_template"])
+    if "hidden" in doc:
+        s.hidden = _str_list(ctx, "hidden", doc["hidden"])
+    if "theme" in doc:
+        s.theme = _str(ctx, "theme", doc["theme"])
+    if "auto_refresh" in doc:
+        if not isinstance(doc["auto_refresh"], bool):
+            raise ctx.error("auto_refresh", "must be true or false", "Example: auto_refresh = true.")
+        s.auto_refresh = doc["auto_refresh"]
+    if "max_concurrency" in doc:
+        s.max_concurrency = _int_range(ctx, "max_concurrency", doc["max_concurrency"], *MAX_CONCURRENCY_RANGE)
+    if "sso_profile_template" in doc:
+        value = _str(ctx, "sso_profile_template", doc["sso_profile_template"])
+        try:
+            value.format(**{name: "x" for name in SSO_TEMPLATE_FIELDS})
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ctx.error(
+                "sso_profile_template", f"cannot be filled in ({exc!r})",
+                f"Use only the placeholders {{{'}, {'.join(SSO_TEMPLATE_FIELDS)}}}.",
+            ) from None
+        s.sso_profile_template = value
+    if "profiles" in doc:
+        tables = doc["profiles"]
+        if not isinstance(tables, dict):
+            raise ctx.error("profiles", "must be tables like [profiles.NAME]", "Example: [profiles.dev]")
+        for name, table in tables.items():
+            s.profiles[name] = _profile(ctx, name, table)
+    return s
+
+
+def _profile(ctx: _Ctx, name: str, table: object) -> ProfileSettings:
+    where = f"profiles.{name}"
+    if not isinstance(table, dict):
+        raise ctx.error(where, "must be a table", f'Write it as [profiles."{name}"] with keys below it.')
+    for key in table:
+        if key not in _PROFILE_KEYS:
+            raise ctx.error(f"{where}.{key}", "unknown setting",
+                            f"Remove it or use one of: {', '.join(sorted(_PROFILE_KEYS))}.")
+    ps = ProfileSettings()
+    if "target" in table:
+        ps.target = _section_name(ctx, f"{where}.target", table["target"])
+    if "duration_seconds" in table:
+        ps.duration_seconds = _int_range(ctx, f"{where}.duration_seconds", table["duration_seconds"],
+                                         *SESSION_DURATION_RANGE)
+    if "role_session_name" in table:
+        value = _str(ctx, f"{where}.role_session_name", table["role_session_name"])
+        if not _SESSION_NAME_RE.fullmatch(value):
+            raise ctx.error(f"{where}.role_session_name", f"{value!r} is not a valid session name",
+                            "Use 2-64 characters from letters, digits and +=,.@_-.")
+        ps.role_session_name = value
+    if "session_tags" in table:
+        tags = table["session_tags"]
+        if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+            raise ctx.error(f"{where}.session_tags", "must be a table of strings",
+                            'Example: session_tags = { team = "platform" }.')
+        if len(tags) > 50 or any(len(k) > 128 or len(v) > 256 for k, v in tags.items()):
+            raise ctx.error(f"{where}.session_tags", "too many or too long tags",
+                            "STS allows 50 tags, keys up to 128 and values up to 256 characters.")
+        ps.session_tags = dict(tags)
+    if "transitive_tag_keys" in table:
+        ps.transitive_tag_keys = _str_list(ctx, f"{where}.transitive_tag_keys", table["transitive_tag_keys"])
+    if "policy_arns" in table:
+        arns = _str_list(ctx, f"{where}.policy_arns", table["policy_arns"])
+        if len(arns) > 10:
+            raise ctx.error(f"{where}.policy_arns", "more than 10 policy ARNs", "STS allows at most 10.")
+        ps.policy_arns = arns
+    return ps
+
+
+def _int_range(ctx: _Ctx, key: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ctx.error(key, f"must be a whole number, not {value!r}", f"Use a number from {low} to {high}.")
+    if not low <= value <= high:
+        raise ctx.error(key, f"{value} is out of range", f"Use a number from {low} to {high}.")
+    return value
+
+
+def _str(ctx: _Ctx, key: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ctx.error(key, "must be a non-empty string", f'Example: {key.rsplit(".", 1)[-1]} = "..."')
+    return value
+
+
+def _str_list(ctx: _Ctx, key: str, value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ctx.error(key, "must be a list of strings", f'Example: {key.rsplit(".", 1)[-1]} = ["a", "b"]')
+    return list(value)
+
+
+def _section_name(ctx: _Ctx, key: str, value: object) -> str:
+    name = _str(ctx, key, value)
+    if name != name.strip() or any(c in name for c in "[]\r\n") or name == "DEFAULT":
+        raise ctx.error(key, f"{name!r} cannot be a credentials-file section name",
+                        "Use a plain name without brackets, newlines or surrounding spaces.")
+    return name
+
+
+def _section_template(ctx: _Ctx, key: str, value: object) -> str:
+    template = _str(ctx, key, value)
+    if "{profile}" not in template:
+        raise ctx.error(key, "must contain {profile}", 'Example: target_template = "{profile}-session".')
+    try:
+        filled = template.format(profile="x")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ctx.error(key, f"cannot be filled in ({exc!r})",
+                        "Use only the {profile} placeholder.") from None
+    _section_name(ctx, key, filled)
+    return template

@@ -1,0 +1,184 @@
+"""stsdash's config.toml: defaults, durations, validation messages that name file and key, round trip."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from stsdash.errors import SettingsError
+from stsdash.settings import (
+    ProfileSettings,
+    Settings,
+    format_duration,
+    load_settings,
+    parse_duration,
+    save_settings,
+    settings_path,
+)
+from tests.support.awsenv import AwsHome
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_missing_file_gives_defaults(tmp_path: Path) -> None:
+    s = load_settings(tmp_path / "none.toml")
+    assert s == Settings()
+    assert s.refresh_ahead == timedelta(minutes=15)
+    assert (s.session_duration, s.role_duration, s.target_template) == (43200, None, "{profile}-session")
+    assert (s.theme, s.auto_refresh, s.max_concurrency) == ("textual-dark", False, 8)
+    assert s.sso_profile_template == "{account_name}.{role_name}"
+
+
+def test_settings_path(aws_home: AwsHome) -> None:
+    assert settings_path() == aws_home.settings
+    assert settings_path({"STSDASH_CONFIG": "/x/y.toml"}) == Path("/x/y.toml")
+    assert settings_path({"XDG_CONFIG_HOME": "/cfg"}) == Path("/cfg/stsdash/config.toml")
+
+
+def test_full_file(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "c.toml",
+        """
+refresh_ahead = "1h30m"
+session_duration = 3600
+role_duration = 7200
+target_template = "{profile}-tmp"
+hidden = ["old", "junk"]
+theme = "textual-light"
+auto_refresh = true
+max_concurrency = 4
+sso_profile_template = "{account_id}-{role_name}"
+
+[profiles.dev]
+target = "dev-creds"
+duration_seconds = 900
+role_session_name = "alice@example.com"
+session_tags = { team = "platform" }
+transitive_tag_keys = ["team"]
+policy_arns = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+
+[profiles."a.b"]
+target = "ab"
+""",
+    )
+    s = load_settings(path)
+    assert s.refresh_ahead == timedelta(hours=1, minutes=30)
+    assert (s.session_duration, s.role_duration, s.target_template) == (3600, 7200, "{profile}-tmp")
+    assert s.hidden == ["old", "junk"]
+    assert (s.theme, s.auto_refresh, s.max_concurrency) == ("textual-light", True, 4)
+    assert s.profiles["dev"] == ProfileSettings(
+        target="dev-creds",
+        duration_seconds=900,
+        role_session_name="alice@example.com",
+        session_tags={"team": "platform"},
+        transitive_tag_keys=["team"],
+        policy_arns=["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+    )
+    assert s.profile("a.b").target == "ab"
+    assert s.profile("nobody") == ProfileSettings()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (900, 900),
+        ("900", 900),
+        ("15m", 900),
+        ("1h", 3600),
+        ("1h30m", 5400),
+        ("90s", 90),
+        ("2d", 172800),
+        ("1H 5M", 3900),
+        (0, 0),
+    ],
+)
+def test_parse_duration(value: object, expected: int) -> None:
+    assert parse_duration(value) == timedelta(seconds=expected)
+
+
+@pytest.mark.parametrize("value", ["", "15x", "m", "15m junk", "-5", True, 1.5, "1h-"])
+def test_parse_duration_rejects(value: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(value)
+
+
+def test_format_duration_round_trips() -> None:
+    for seconds in (0, 59, 900, 5400, 86400 + 61):
+        assert parse_duration(format_duration(timedelta(seconds=seconds))) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("session_duration = 100", "session_duration"),
+        ("session_duration = 200000", "session_duration"),
+        ('session_duration = "12h"', "session_duration"),
+        ("role_duration = 50000", "role_duration"),
+        ('refresh_ahead = "soon"', "refresh_ahead"),
+        ('refresh_ahead = "3d"', "refresh_ahead"),
+        ("refresh_ahead = -1", "refresh_ahead"),
+        ('target_template = "session"', "target_template"),
+        ('target_template = "{name}-x"', "target_template"),
+        ('target_template = "[{profile}]"', "target_template"),
+        ("max_concurrency = 0", "max_concurrency"),
+        ("max_concurrency = true", "max_concurrency"),
+        ('auto_refresh = "yes"', "auto_refresh"),
+        ('hidden = "x"', "hidden"),
+        ('sso_profile_template = "{account}"', "sso_profile_template"),
+        ("refresh_ahaed = 5", "refresh_ahaed"),
+        ('profiles = "x"', "profiles"),
+        ("[profiles.dev]\nduration_seconds = 10", "profiles.dev.duration_seconds"),
+        ('[profiles.dev]\nrole_session_name = "a b"', "profiles.dev.role_session_name"),
+        ('[profiles.dev]\ntarget = ""', "profiles.dev.target"),
+        ('[profiles.dev]\ntarget = "a]b"', "profiles.dev.target"),
+        ("[profiles.dev]\nsession_tags = { a = 1 }", "profiles.dev.session_tags"),
+        ("[profiles.dev]\ncolour = 1", "profiles.dev.colour"),
+    ],
+)
+def test_bad_values_name_file_and_key(tmp_path: Path, text: str, key: str) -> None:
+    path = write(tmp_path / "c.toml", text + "\n")
+    with pytest.raises(SettingsError) as info:
+        load_settings(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: {key}:"), message
+    assert info.value.hint  # says what to do
+    assert info.value.exit_code == 2
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.toml", "refresh_ahead = \n")
+    with pytest.raises(SettingsError, match=r"not valid TOML.*line 1"):
+        load_settings(path)
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    s = Settings(
+        refresh_ahead=timedelta(minutes=20),
+        session_duration=7200,
+        role_duration=3600,
+        hidden=["x"],
+        auto_refresh=True,
+        max_concurrency=3,
+        profiles={
+            "dev": ProfileSettings(target="dev-t", session_tags={"k": "v"}),
+            "empty": ProfileSettings(),
+        },
+    )
+    path = tmp_path / "sub" / "config.toml"
+    save_settings(s, path)
+    assert (path.stat().st_mode & 0o777) == 0o600
+    loaded = load_settings(path)
+    s.profiles.pop("empty")  # an all-default table is not written
+    assert loaded == s
+    assert 'refresh_ahead = "20m"' in path.read_text()
+
+
+def test_default_path_from_environment(aws_home: AwsHome) -> None:
+    write(aws_home.settings, 'refresh_ahead = "5m"\n')
+    assert load_settings().refresh_ahead == timedelta(minutes=5)
