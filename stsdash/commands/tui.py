@@ -1,0 +1,36 @@
+"""`stsdash tui` (the default): the dashboard. Textual is imported only when the command runs."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("tui", help="open the dashboard (the default)",
+                                   description="Open the dashboard of profiles and SSO sessions.")
+    parser.add_argument("--no-browser", action="store_true",
+                        help="do not open a browser for SSO login; show the URL and code only")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    app = build_app(open_browser=not args.no_browser)
+    app.run()
+    return int(app.return_code or 0)
+
+
+def build_app(*, open_browser: bool = True, **kwargs):
+    """The dashboard wired to the engine and SSO manager for this process's environment.
+
+    `stsdash demo` uses this too, after pointing the environment at its emulators, so the demo runs
+    exactly the app users get.
+    """
+    from stsdash.engine import RefreshEngine
+    from stsdash.settings import load_settings
+    from stsdash.sso.manager import SsoManager
+    from stsdash.ui.app import StsdashApp
+
+    settings = load_settings()
+    sso = SsoManager(settings=settings)
+    engine = RefreshEngine(settings=settings, sso=sso)
+    return StsdashApp(engine=engine, sso=sso, settings=settings, open_browser=open_browser, **kwargs)

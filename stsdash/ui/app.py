@@ -1,0 +1,112 @@
+"""StsdashApp: an app factory. The engine and SSO manager come in as arguments, so the CLI, the demo and
+the tests all run the same app against different backends."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from textual.app import App
+from textual.worker import NoActiveWorker, get_current_worker
+
+from stsdash.timeutil import utcnow
+from stsdash.ui.commands import StsdashCommands
+from stsdash.ui.screens.dashboard import DashboardScreen
+from stsdash.ui.screens.mfa import MfaScreen
+
+if TYPE_CHECKING:
+    from stsdash.engine import MfaRequest, RefreshEngine
+    from stsdash.settings import Settings
+    from stsdash.sso.manager import SsoManager
+
+
+class StsdashApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "stsdash"
+    COMMANDS = App.COMMANDS | {StsdashCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        *,
+        engine: RefreshEngine,
+        sso: SsoManager | None = None,
+        settings: Settings | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        watch_files: bool = True,
+        open_browser: bool = True,
+        sso_flow: str = "device",
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.sso = sso
+        self.settings = settings if settings is not None else _settings_of(engine)
+        self.clock = clock
+        self.watch_files = watch_files
+        self.open_browser = open_browser
+        self.sso_flow = sso_flow
+        self.loaded = asyncio.Event()  # set after the first load (tests and the benchmark wait on it)
+        self._mfa_lock = threading.Lock()  # one MFA modal at a time, whichever worker asks
+        theme = getattr(self.settings, "theme", None)
+        if theme and theme in self.available_themes:
+            self.theme = theme
+
+    def get_default_screen(self) -> DashboardScreen:
+        return DashboardScreen()
+
+    @property
+    def dashboard(self) -> DashboardScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, DashboardScreen):
+                return screen
+        raise LookupError("the dashboard is not mounted")
+
+    # Settings the screens read; kept here so a missing attribute has one default.
+    @property
+    def refresh_ahead(self) -> timedelta:
+        return getattr(self.settings, "refresh_ahead", timedelta(minutes=15))
+
+    @property
+    def settings_hidden(self) -> list[str]:
+        return list(getattr(self.settings, "hidden", []) or [])
+
+    @property
+    def settings_auto_refresh(self) -> bool:
+        return bool(getattr(self.settings, "auto_refresh", False))
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def ask_mfa_code(self, request: MfaRequest) -> str | None:
+        """The engine's code provider. Runs in a worker thread and blocks until the modal answers."""
+        with self._mfa_lock:
+            answer: Future[str | None] = Future()
+
+            def show() -> None:
+                self.push_screen(MfaScreen(request), answer.set_result)
+
+            self.call_from_thread(show)
+            try:
+                worker = get_current_worker()
+            except NoActiveWorker:
+                worker = None
+            while True:
+                try:
+                    return answer.result(timeout=0.2)
+                except FutureTimeout:
+                    if (worker is not None and worker.is_cancelled) or not self.is_running:
+                        return None
+
+
+def _settings_of(engine: object) -> Settings:
+    settings = getattr(engine, "settings", None)
+    if settings is not None:
+        return settings
+    from stsdash.settings import load_settings
+
+    return load_settings()
