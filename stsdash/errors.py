@@ -48,6 +48,10 @@ class WriteRefused(StsdashError):
         super().__init__(f"{path}: refusing to write [{section}]: {reason}", hint=hint)
 
 
+class CredentialsWriteError(StsdashError):
+    """The credentials file could not be written (lock timeout, disk full, permissions). It is unchanged."""
+
+
 class ProviderError(StsdashError):
     """A provider call failed. `code` is the AWS error code when there is one."""
 

@@ -39,7 +39,7 @@ from filelock import FileLock, Timeout
 from stsdash.awsfiles.atomic import atomic_write, resolve_target
 from stsdash.awsfiles.ini import read_ini
 from stsdash.creds import Credentials
-from stsdash.errors import FileFormatError, StsdashError, WriteRefused
+from stsdash.errors import CredentialsWriteError, FileFormatError, WriteRefused
 from stsdash.timeutil import format_utc
 
 MANAGED_MARKER = "x_stsdash_managed"  # key written in every section stsdash owns; botocore ignores it
@@ -78,10 +78,6 @@ _BAD_INPUT_HINT = (
 
 _thread_locks: dict[Path, threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
-
-
-class CredentialsWriteError(StsdashError):
-    """The credentials file could not be written (lock timeout, disk full, permissions). It is unchanged."""
 
 
 @dataclass(frozen=True)
