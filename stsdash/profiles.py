@@ -478,6 +478,10 @@ class _Builder:
         target = p.target
         assert target is not None
         where = self.paths.credentials
+        bad_name = _unwritable_section_name(target)
+        if bad_name:
+            return (f"target [{target}] cannot be written: {bad_name}; "
+                    "choose another target in settings ([profiles.NAME] target = ...)")
         raw = self.raws.get(target)
         if raw is None:
             return None  # a new section: nothing to shadow, nothing shadows it
@@ -692,3 +696,18 @@ def _keys_kind(creds: Credentials | None, mfa_serial: str | None) -> Kind:
     if creds is not None and creds.is_temporary:
         return Kind.SESSION
     return Kind.MFA_USER if mfa_serial else Kind.STATIC
+
+
+def _unwritable_section_name(name: str) -> str | None:
+    """Why CredentialsWriter would refuse `name` as a section header (the same rules), or None."""
+    if not name:
+        return "the section name is empty"
+    if any(ch in name for ch in "\r\n\x00") or not name.isprintable():
+        return "the section name contains a line break or control character"
+    if "[" in name or "]" in name:
+        return "the section name contains `[` or `]`"
+    if name != name.strip():
+        return "the section name starts or ends with whitespace"
+    if name == "DEFAULT":
+        return "[DEFAULT] is special to botocore's parser"
+    return None

@@ -42,8 +42,16 @@ def read_token(path: Path) -> SsoToken | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FileFormatError(path, None, f"cannot read SSO token cache: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(
+            path, None, f"SSO token cache is not valid UTF-8 (byte 0x{exc.object[exc.start]:02x})",
+            hint="Log in again (stsdash sso login SESSION) to replace it.",
+        ) from exc
+    except OSError as exc:
+        raise FileFormatError(
+            path, None, f"cannot read SSO token cache: {exc.strerror or exc}",
+            hint="Check the file's owner and permissions, or log in again (stsdash sso login SESSION).",
+        ) from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

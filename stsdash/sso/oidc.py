@@ -44,7 +44,11 @@ _HINTS = {
     "invalid_grant": "The sign-in is no longer valid; log in again.",
     "invalid_client": "The client registration expired; log in again to register a new one.",
     "access_denied": "The request was denied in the browser; log in again and approve it.",
+    "invalid_scope": "Check sso_registration_scopes in the [sso-session] section "
+    "(usually sso:account:access).",
+    "server_error": "The SSO service had a problem; try again later.",
 }
+_BAD_ANSWER_HINT = "Try again; if it persists, check AWS_ENDPOINT_URL_SSO_OIDC and any proxy in between."
 
 
 class OidcError(ProviderError):
@@ -99,7 +103,7 @@ class OidcClient:
             body["redirectUris"] = redirect_uris
         if issuer_url:
             body["issuerUrl"] = issuer_url
-        return self._post("/client/register", body)
+        return self._post("/client/register", body, required=("clientId", "clientSecret"))
 
     def start_device_authorization(
         self, client_id: str, client_secret: str, start_url: str
@@ -107,6 +111,7 @@ class OidcClient:
         return self._post(
             "/device_authorization",
             {"clientId": client_id, "clientSecret": client_secret, "startUrl": start_url},
+            required=("deviceCode",),
         )
 
     def create_token(
@@ -114,12 +119,12 @@ class OidcClient:
     ) -> dict[str, Any]:
         """CreateToken; `extra` holds deviceCode, refreshToken, or code + redirectUri + codeVerifier."""
         body = {"grantType": grant_type, "clientId": client_id, "clientSecret": client_secret, **extra}
-        return self._post("/token", body)
+        return self._post("/token", body, required=("accessToken", "expiresIn"))
 
     def authorize_url(self) -> str:
         return f"{self.endpoint_url}/authorize"
 
-    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, path: str, body: dict[str, Any], *, required: tuple[str, ...] = ()) -> dict[str, Any]:
         url = self.endpoint_url + path
 
         def send() -> requests.Response:
@@ -143,9 +148,19 @@ class OidcClient:
             ) from exc
         if response.status_code == 200:
             try:
-                return response.json()
+                data = response.json()
             except ValueError as exc:
-                raise OidcError(f"SSO-OIDC {path} returned invalid JSON", code="server_error") from exc
+                raise OidcError(
+                    f"SSO-OIDC {path} returned invalid JSON", code="server_error", hint=_BAD_ANSWER_HINT
+                ) from exc
+            missing = [key for key in required if not isinstance(data, dict) or data.get(key) in (None, "")]
+            if missing:
+                raise OidcError(
+                    f"SSO-OIDC {path} returned an incomplete answer (no {', '.join(missing)})",
+                    code="server_error",
+                    hint=_BAD_ANSWER_HINT,
+                )
+            return data
         raise _error_from(response, path)
 
 

@@ -41,6 +41,13 @@ def portal_endpoint(region: str, env: Mapping[str, str]) -> str:
     return f"https://portal.sso.{region}.{suffix}"
 
 
+_PORTAL_HINTS = {
+    "InvalidRequestException": "Check the profile's sso_account_id (12 digits) and sso_role_name.",
+    "ResourceNotFoundException": "The account or role is not (or no longer) assigned to you: check "
+    "sso_account_id and sso_role_name, or run `stsdash sso sync` to list what you can use.",
+}
+
+
 def login_required_message(session_name: str) -> str:
     return (
         "The SSO session associated with this profile has expired or is otherwise invalid. "
@@ -234,4 +241,6 @@ class PortalClient:
                 retryable=True,
             )
         detail = f" ({message})" if message else ""
-        return ProviderError(f"SSO portal {path} failed: {code}{detail}", code=code)
+        return ProviderError(
+            f"SSO portal {path} failed: {code}{detail}", code=code, hint=_PORTAL_HINTS.get(code)
+        )

@@ -1,0 +1,318 @@
+"""Refreshing 50 roles behind one MFA device, 100 ms of added latency per STS request.
+
+Side by side in one run, each in a fresh temporary AWS home, against moto (IAM auth on) behind the
+stsdash STS proxy (`stsdash.demo.stsproxy`), which adds the latency, enforces single-use MFA codes and
+counts every call and every code:
+
+- stsdash: `stsdash refresh role-00 ... role-49 --code NNNNNN` (one process, concurrent, one code),
+  and the same through `RefreshEngine.refresh()` in-process;
+- botocore: what botocore does for a profile with `role_arn` + `mfa_serial`: one role at a time,
+  AssumeRole with SerialNumber + TokenCode, a new code for each (botocore's own AssumeRoleProvider with
+  its MFA prompter answered by the benchmark);
+- both again for one role, the "single refresh" the goal is measured against.
+
+    python bench/compare_refresh.py                  # 50 roles, 100 ms, median of 3 runs
+    python bench/compare_refresh.py --roles 20 --latency 0.05 --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from stsdash.demo.stsproxy import MotoSeed, StsProxy, _iam, enable_moto_auth, seed_moto  # noqa: E402
+from tests.support.awsenv import AwsHome, make_aws_home  # noqa: E402
+from tests.support.motoserver import start_moto, stop_moto  # noqa: E402
+
+SERIAL = "arn:aws:iam::123456789012:mfa/alice"
+ALLOW = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+
+
+def trust(principal: str) -> str:
+    statement = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+@dataclass
+class Outcome:
+    """One measured run."""
+
+    seconds: float
+    codes: int  # TokenCodes that reached STS
+    calls: int  # STS requests
+    prompts: int  # codes the user had to type
+    ok: int
+
+
+@dataclass
+class Row:
+    name: str
+    command: str
+    runs: list[Outcome] = field(default_factory=list)
+
+    def median(self) -> float:
+        return statistics.median(o.seconds for o in self.runs)
+
+
+class Codes:
+    """Fresh 6-digit codes, never reused (the proxy rejects a reused code, like STS)."""
+
+    def __init__(self) -> None:
+        self._next = itertools.count(100000)
+
+    def __call__(self, *_args: object) -> str:
+        return f"{next(self._next) % 1000000:06d}"
+
+
+def create_roles(moto_url: str, seed: MotoSeed, count: int) -> list[str]:
+    """`count` extra roles trusting alice (moto auth must still be off)."""
+    arns = []
+    for i in range(count):
+        name = f"bench-{i:02d}"
+        _iam(
+            moto_url,
+            "CreateRole",
+            RoleName=name,
+            AssumeRolePolicyDocument=trust(seed.user_arn),
+            MaxSessionDuration="3600",
+        )
+        _iam(moto_url, "PutRolePolicy", RoleName=name, PolicyName="all", PolicyDocument=ALLOW)
+        arns.append(f"arn:aws:iam::{seed.account}:role/{name}")
+    return arns
+
+
+def write_home(
+    root: Path, seed: MotoSeed, arns: list[str], proxy_url: str, concurrency: int | None = None
+) -> AwsHome:
+    """alice's long-term keys + mfa_serial, and one profile per role, each needing her MFA."""
+    home = make_aws_home(root)
+    config = ["[profile alice]", "region = us-east-1", f"mfa_serial = {SERIAL}", ""]
+    for i, arn in enumerate(arns):
+        config += [
+            f"[profile role-{i:02d}]",
+            f"role_arn = {arn}",
+            "source_profile = alice",
+            f"mfa_serial = {SERIAL}",
+            "region = us-east-1",
+            "",
+        ]
+    home.write_config("\n".join(config))
+    keys = f"aws_access_key_id = {seed.access_key_id}\naws_secret_access_key = {seed.secret_access_key}\n"
+    home.write_credentials("[alice]\n" + keys)
+    home.env["AWS_ENDPOINT_URL_STS"] = proxy_url
+    if concurrency is not None:
+        home.settings.parent.mkdir(parents=True, exist_ok=True)
+        home.settings.write_text(f"max_concurrency = {concurrency}\n")
+    return home
+
+
+@contextlib.contextmanager
+def environ(env: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _counts(proxy: StsProxy) -> tuple[int, int]:
+    return sum(proxy.token_calls.values()), sum(proxy.calls.values())
+
+
+def stsdash_argv() -> list[str]:
+    script = Path(sysconfig.get_path("scripts")) / "stsdash"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "stsdash"]
+
+
+def run_stsdash_cli(home: AwsHome, proxy: StsProxy, names: list[str]) -> Outcome:
+    argv = [*stsdash_argv(), "refresh", *names, "--code", Codes()(), "--json"]
+    start = time.perf_counter()
+    proc = subprocess.run(
+        argv, env=home.subprocess_env(), capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+    )
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"stsdash refresh exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
+
+    ok = sum(1 for r in json.loads(proc.stdout) if r["ok"])
+    codes, calls = _counts(proxy)
+    return Outcome(elapsed, codes, calls, 1, ok)
+
+
+def run_stsdash_engine(home: AwsHome, proxy: StsProxy, names: list[str]) -> Outcome:
+    import keyring.core
+
+    from stsdash.engine import RefreshEngine
+
+    codes = Codes()
+    prompts = 0
+
+    def provider(_request: object) -> str:
+        nonlocal prompts
+        prompts += 1
+        return codes()
+
+    with environ(home.subprocess_env()):
+        keyring.core._keyring_backend = None  # re-read PYTHON_KEYRING_BACKEND for this home
+        start = time.perf_counter()
+        results = RefreshEngine().refresh(names, code_provider=provider)
+        elapsed = time.perf_counter() - start
+    codes_sent, calls = _counts(proxy)
+    return Outcome(elapsed, codes_sent, calls, prompts, sum(r.ok for r in results))
+
+
+def run_botocore(home: AwsHome, proxy: StsProxy, names: list[str]) -> Outcome:
+    """botocore's AssumeRoleProvider per profile, one after the other, prompting for a code each time."""
+    import botocore.session
+
+    codes = Codes()
+    prompts = 0
+
+    def prompter(_prompt: str) -> str:
+        nonlocal prompts
+        prompts += 1
+        return codes()
+
+    ok = 0
+    with environ(home.subprocess_env()):
+        start = time.perf_counter()
+        for name in names:
+            session = botocore.session.Session(profile=name)
+            resolver = session.get_component("credential_provider")
+            resolver.get_provider("assume-role")._prompter = prompter
+            creds = session.get_credentials()
+            if creds is not None and creds.get_frozen_credentials().token:
+                ok += 1
+        elapsed = time.perf_counter() - start
+    codes_sent, calls = _counts(proxy)
+    return Outcome(elapsed, codes_sent, calls, prompts, ok)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--roles", type=int, default=50)
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds added to every STS request")
+    parser.add_argument("--runs", type=int, default=3, help="measured runs per cell (median)")
+    parser.add_argument("--concurrency", type=int, help="stsdash max_concurrency (default: its own default)")
+    args = parser.parse_args(argv)
+
+    moto = start_moto()
+    try:
+        seed = seed_moto(moto.url)
+        arns = create_roles(moto.url, seed, args.roles)
+        enable_moto_auth(moto.url)
+        with StsProxy(moto.url) as proxy, tempfile.TemporaryDirectory(prefix="stsdash-bench-") as tmp:
+            proxy.register_key(seed.access_key_id, seed.secret_access_key)
+            names = [f"role-{i:02d}" for i in range(args.roles)]
+            ways: list[tuple[Row, Callable[[AwsHome, StsProxy, list[str]], Outcome], list[str]]] = []
+            cli = shlex.join(
+                [
+                    *stsdash_argv(),
+                    "refresh",
+                    "role-00",
+                    "...",
+                    f"role-{args.roles - 1:02d}",
+                    "--code",
+                    "NNNNNN",
+                ]
+            )
+            for label, fn in (
+                ("stsdash refresh (CLI process)", run_stsdash_cli),
+                ("stsdash RefreshEngine.refresh (in-process)", run_stsdash_engine),
+                ("botocore, one role at a time (in-process)", run_botocore),
+            ):
+                command = cli if fn is run_stsdash_cli else label
+                ways.append((Row(f"{label}, {args.roles} roles", command), fn, names))
+                ways.append(
+                    (
+                        Row(f"{label}, 1 role", command.replace(f" ... role-{args.roles - 1:02d}", "")),
+                        fn,
+                        names[:1],
+                    )
+                )
+            counter = itertools.count()
+            for _ in range(args.runs + 1):  # first round is a warm-up
+                for row, fn, subset in ways:
+                    home = write_home(
+                        Path(tmp) / f"h{next(counter)}", seed, arns, proxy.url, args.concurrency
+                    )
+                    proxy.reset()
+                    proxy.latency = args.latency
+                    proxy.mfa_serials = {SERIAL}
+                    for arn in arns:
+                        proxy.require_mfa(arn)
+                    outcome = fn(home, proxy, subset)
+                    if outcome.ok != len(subset):
+                        raise RuntimeError(f"{row.name}: only {outcome.ok}/{len(subset)} refreshed")
+                    row.runs.append(outcome)
+            for row, _, _ in ways:
+                del row.runs[0]
+            print(report([w[0] for w in ways], args))
+    finally:
+        stop_moto(moto)
+    return 0
+
+
+def report(rows: list[Row], args: argparse.Namespace) -> str:
+    from list_profiles import machine_info  # type: ignore[import-not-found]
+
+    out = ["## Refreshing roles behind one MFA device", ""]
+    out.append(f"Machine: {machine_info()}  ")
+    out.append(
+        f"{args.roles} roles, each requiring MFA; {int(args.latency * 1000)} ms added to every STS "
+        f"request by the proxy; median of {args.runs} runs, each in a fresh AWS home and keyring; "
+        f"stsdash max_concurrency {args.concurrency or 'default'}."
+    )
+    out += [
+        "",
+        "| way | wall time (s) | MFA codes typed | codes sent to STS | STS requests |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        last = row.runs[-1]
+        out.append(f"| {row.name} | {row.median():.2f} | {last.prompts} | {last.codes} | {last.calls} |")
+    by = {row.name: row for row in rows}
+    out.append("")
+    for label in ("stsdash refresh (CLI process)", "stsdash RefreshEngine.refresh (in-process)"):
+        many, one = by[f"{label}, {args.roles} roles"], by[f"{label}, 1 role"]
+        ratio = many.median() / one.median()
+        verdict = "met" if ratio < 3 else "MISSED"
+        out.append(f"- {label}: {args.roles} roles take {ratio:.2f}x one role (goal < 3x: {verdict}).")
+    boto = by[f"botocore, one role at a time (in-process), {args.roles} roles"]
+    mine = by[f"stsdash RefreshEngine.refresh (in-process), {args.roles} roles"]
+    out.append(
+        f"- botocore one role at a time: {boto.median():.2f} s and {boto.runs[-1].prompts} codes; "
+        f"stsdash {mine.median():.2f} s and {mine.runs[-1].prompts} code "
+        f"({boto.median() / mine.median():.1f}x faster)."
+    )
+    out += ["", "Commands:", ""] + [f"- {row.name}: `{row.command}`" for row in rows[::2]]
+    out += [
+        "",
+        f"Reproduce: `python bench/compare_refresh.py --roles {args.roles} --latency {args.latency} "
+        f"--runs {args.runs}`",
+    ]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
