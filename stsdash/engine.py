@@ -931,9 +931,16 @@ def _no_code_provider(request: MfaRequest) -> str | None:
 
 def _named(exc: StsdashError, profile: str) -> StsdashError:
     """The same error (same class), its message naming `profile`; a source's error says `via` which."""
-    if exc.message.startswith(f"profile {profile}:"):
+    marker = f"profile {profile}:"
+    at = exc.message.find(marker)
+    if at == 0:
         return exc
-    message = f"via {exc.message}" if exc.message.startswith("profile ") else exc.message
+    if at > 0:
+        # The innermost error already names this profile (e.g. its own MFA prompt failed while a
+        # source was being refreshed): drop the detour rather than name the profile twice.
+        message = exc.message[at + len(marker):].lstrip()
+    else:
+        message = f"via {exc.message}" if exc.message.startswith("profile ") else exc.message
     if isinstance(exc, ProviderError):
         copy: StsdashError = type(exc).__new__(type(exc))
         ProviderError.__init__(

@@ -66,14 +66,6 @@ def expect(proc: subprocess.CompletedProcess[str], code: int, *parts: str) -> No
     assert "Traceback" not in text, text
 
 
-# Known bugs, reported; strict, so the marker must go when the fix lands.
-REJECTED_CODE_HIDDEN = pytest.mark.xfail(
-    strict=True,
-    reason="commands/refresh.py TerminalCodes: when the --code is rejected and there is no terminal, "
-    "the message says only 'an MFA code is needed and there is no terminal', not that STS rejected the code",
-)
-
-
 # -- "nothing was written" ------------------------------------------------------------------------
 
 
@@ -604,7 +596,6 @@ def test_sts_error_json_output_carries_the_code(sts_home, sts_proxy) -> None:
         pytest.param(
             "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
             ["invalid MFA one time pass code", "Pass --code"],
-            marks=REJECTED_CODE_HIDDEN,
         ),
         (
             "MultiFactorAuthentication failed, unable to validate MFA code. "
@@ -622,7 +613,6 @@ def test_mfa_errors(sts_home, sts_proxy, message: str, parts: list[str]) -> None
     assert_untouched(before, sts_home)
 
 
-@REJECTED_CODE_HIDDEN
 def test_reused_code_is_rejected_by_sts_and_nothing_written(sts_home, sts_proxy) -> None:
     """The proxy enforces single use like STS: the second process with the same code fails cleanly."""
     first = run_cli(sts_home, "refresh", "mfadev", "--code", "654321")
@@ -635,6 +625,7 @@ def test_reused_code_is_rejected_by_sts_and_nothing_written(sts_home, sts_proxy)
     before = snapshot(sts_home.home)
     proc = run_cli(sts_home, "refresh", "mfadev", "--code", "654321")
     expect(proc, 1, "FAILED mfadev: profile mfadev:", "invalid MFA one time pass code", "Pass --code")
+    assert (proc.stdout + proc.stderr).count("profile mfadev:") == 1, out(proc)  # named once, no detour
     assert_untouched(before, sts_home)
 
 

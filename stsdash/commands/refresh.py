@@ -102,6 +102,14 @@ class TerminalCodes:
             code, self.code = self.code, None  # single-use, like the code itself
             return code
         if not has_tty():
+            if request.attempt > 1 and request.last_error:
+                # The --code was used and STS refused it: say so, rather than only that none is left.
+                raise MfaCodeRequired(
+                    f"profile {', '.join(request.profiles)}: the MFA code for {request.serial} was rejected: "
+                    f"{request.last_error}",
+                    hint=f"Codes are single-use: wait for the next one. Pass --code NEWCODE, "
+                    f"or run `stsdash {self.what}` in a terminal.",
+                )
             raise MfaCodeRequired(
                 f"profile {', '.join(request.profiles)}: an MFA code for {request.serial} is needed "
                 "and there is no terminal to ask on",
