@@ -4,6 +4,10 @@
 
 Runs the real app (real engine, real file reading) headless in a temporary home; nothing touches the
 network. Idle CPU is measured over --idle-seconds and extrapolated to a minute (printed as such).
+
+"Launch" is from creating the app to the first frame drawn with every row in the table, inside one
+Python process that has already imported Textual for the previous size (the 10-profile run pays the
+imports). Memory is the process's resident set once the table is populated (and its peak so far).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -49,6 +54,19 @@ def write_home(root: Path, count: int, now: datetime) -> dict[str, str]:
     }
 
 
+def rss_mb() -> tuple[float, float]:
+    """Resident memory now and at its peak, in MB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024, peak
+    except OSError:
+        pass
+    return peak, peak
+
+
 def make_app():
     from stsdash.engine import RefreshEngine
     from stsdash.settings import load_settings
@@ -59,7 +77,7 @@ def make_app():
                       watch_files=False)
 
 
-async def launch(count: int, idle_seconds: float | None) -> tuple[float, float | None]:
+async def launch(count: int, idle_seconds: float | None) -> tuple[float, float | None, tuple[float, float]]:
     started = time.perf_counter()
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -69,14 +87,15 @@ async def launch(count: int, idle_seconds: float | None) -> tuple[float, float |
             await asyncio.sleep(0.005)
         await pilot.pause()  # the first frame with the rows on it
         populated = time.perf_counter() - started
+        memory = rss_mb()
         if idle_seconds is None:
-            return populated, None
+            return populated, None, memory
         await pilot.pause(1.0)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         await asyncio.sleep(idle_seconds)
         cpu = time.process_time() - cpu0
         wall = time.perf_counter() - wall0
-        return populated, cpu / wall * 60.0
+        return populated, cpu / wall * 60.0, memory
 
 
 def main() -> int:
@@ -89,11 +108,12 @@ def main() -> int:
             os.environ.update(write_home(Path(tmp), count, datetime.now(UTC)))
             try:
                 idle = args.idle_seconds if count == 1000 else None
-                populated, cpu_per_minute = asyncio.run(launch(count, idle))
+                populated, cpu_per_minute, (rss, peak) = asyncio.run(launch(count, idle))
             finally:
                 os.environ.clear()
                 os.environ.update(saved)
-        print(f"{count:>5} profiles: launch to populated table {populated * 1000:7.0f} ms")
+        print(f"{count:>5} profiles: launch to populated table {populated * 1000:7.0f} ms, "
+              f"RSS {rss:.0f} MB (peak {peak:.0f} MB)")
         if cpu_per_minute is not None:
             print(f"{count:>5} profiles ticking, idle: {cpu_per_minute:.1f} CPU-seconds per minute "
                   f"(measured over {args.idle_seconds:.0f} s, extrapolated to 60 s)")

@@ -37,8 +37,10 @@ from stsdash.ui.rows import (
     SESSION_COLUMNS,
     RowState,
     error_summary,
+    expires_cell,
     matches,
     profile_cells,
+    result_cell,
     session_cells,
 )
 from stsdash.ui.screens.details import DetailsScreen, profile_sections, session_sections
@@ -101,6 +103,7 @@ class DashboardScreen(Screen[None]):
         self.sub_title = "loading…"
         self.query_one("#filter", Input).display = False
         self._apply_theme_styles()
+        self.profile_table.live_cells = self._live_profile_cells
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
         self.query_one("#profiles", LiveTable).focus()
         self.load_profiles()
@@ -162,14 +165,34 @@ class DashboardScreen(Screen[None]):
             changed += self.session_table.sync(sessions, force=force)
         return changed
 
+    def _live_profile_cells(self, name: str) -> dict[str, tuple[str, str]]:
+        """The cells of one profile row that change with the clock: the countdown and the spinner."""
+        profile = self.profiles.profiles.get(name) if self.profiles is not None else None
+        if profile is None:
+            return {}
+        state = self.states.get(name) or RowState()
+        return {
+            "expires": expires_cell(profile, state, self.app.now(), self.app.refresh_ahead),
+            "result": result_cell(profile, state, self._spin),
+        }
+
     def tick(self) -> None:
-        """1 Hz: countdowns. Only cells whose text changed are touched.
+        """1 Hz: countdowns. Only rows on screen are looked at, and only cells whose text changed are
+        touched; rows off screen catch up when they scroll into view.
 
         Skipped while a modal covers the dashboard: repainting a dimmed background costs far more than
         the countdowns are worth, and typing an MFA code must stay instant. `on_screen_resume` catches up.
         """
-        if self.is_current:
-            self.refresh_rows()
+        if self.is_current and self.profiles is not None:
+            self._refresh_live()
+
+    def _refresh_live(self) -> None:
+        now = self.app.now()
+        ahead = self.app.refresh_ahead
+        sessions = [(s.name, session_cells(s, now, ahead)) for s in self.profiles.sso_sessions.values()]
+        with self.app.batch_update():
+            self.profile_table.refresh_visible()
+            self.session_table.sync(sessions)
 
     def on_screen_resume(self) -> None:
         self.refresh_rows()
@@ -179,8 +202,8 @@ class DashboardScreen(Screen[None]):
         if not any(state.busy for state in self.states.values()) and self._spinner_timer is not None:
             self._spinner_timer.stop()
             self._spinner_timer = None
-        if self.is_current:
-            self.refresh_rows()
+        if self.is_current and self.profiles is not None:
+            self._refresh_live()
 
     def _update_summary(self) -> None:
         if self.profiles is None:
