@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -82,6 +81,8 @@ def load_settings(path: Path | None = None) -> Settings:
     except OSError as exc:
         raise SettingsError(f"{path}: cannot read ({exc.strerror or exc})",
                             hint="Check the file's owner and permissions.") from exc
+    import tomllib  # only when there is a file: most runs have none, and every run pays for imports
+
     try:
         doc = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -16,6 +16,7 @@ A UTF-8 BOM is rejected too: configparser sees `\\ufeff[default]` as a line outs
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,12 @@ from pathlib import Path
 from stsdash.errors import FileFormatError
 
 DEFAULT_SECTION = "DEFAULT"
+
+# A plain `key = value` line at column 0, key and value in printable ASCII without tabs: nearly every
+# line of a real file, recognised with one match. Every other line (indented, `:` separator, other
+# whitespace, non-ASCII, ...) goes through the general rules, which give the same result for these.
+# The key has no `=` or `:`, so the `=` matched is the first separator, as configparser requires.
+_PLAIN_OPTION = re.compile(r"([A-Za-z0-9_.\-]+)[ \t]*=[ \t]*((?:[!-~](?:[ -~]*[!-~])?)?)[ \t]*")
 
 _FIX_HINT = "Fix the file by hand; botocore (and every AWS CLI command) rejects it as it is."
 
@@ -108,31 +115,61 @@ def parse_ini_text(text: str, path: Path | str = "<string>") -> IniFile:
     lines = _normalise_newlines(text).split("\n")
 
     sections: dict[str, IniSection] = {}
-    # Raw values: a list of physical-line parts per option, joined at the end like configparser.
-    raw: dict[str, dict[str, list[str]]] = {}
+    # Each option's first physical line goes straight into its section's values; continuation lines
+    # (rare) are kept apart and joined at the end like configparser.
+    extra: dict[tuple[str, str], list[str]] = {}
     cont_lines: dict[tuple[str, str], list[int]] = {}  # continuation lines, for error messages
     defaults: IniSection | None = None
     cur_name: str | None = None
-    cur_raw: dict[str, list[str]] | None = None
+    cur_section: IniSection | None = None
+    cur_values: dict[str, str | dict[str, str]] | None = None
     optname: str | None = None
     indent_level = 0
+    # Blank lines after the current option's last line: part of the value only if a continuation
+    # line follows (configparser keeps them, then strips trailing ones), so they are counted lazily.
+    blanks = 0
+    plain_option = _PLAIN_OPTION.fullmatch
 
     for lineno, line in enumerate(lines, start=1):
+        if not line:
+            # A blank line inside a value is part of it (empty_lines_in_values=True).
+            if cur_values is not None and optname:
+                blanks += 1
+            continue
+        # Fast path: a plain `key = value` line at column 0 (almost every line in real files).
+        match = plain_option(line)
+        if match is not None and cur_values is not None:
+            key = match[1].lower()
+            if key not in cur_values:  # a duplicate is reported by the general path below
+                optname = key
+                cur_values[key] = match[2]
+                cur_section.key_lines[key] = lineno  # type: ignore[union-attr]
+                indent_level = 0
+                blanks = 0
+                continue
         value = line.strip()
         if not value:
             # A blank line inside a value is part of it (empty_lines_in_values=True).
-            if cur_raw is not None and optname:
-                cur_raw[optname].append("")
+            if cur_values is not None and optname:
+                blanks += 1
             continue
         first = value[0]
         if first == "#" or first == ";":
             continue  # full-line comment (indentation allowed); never part of a value
         cur_indent = len(line) - len(line.lstrip()) if line[0].isspace() else 0
-        if cur_indent > indent_level and optname and cur_raw is not None:
-            cur_raw[optname].append(value)
-            cont_lines.setdefault((cur_name, optname), []).append(lineno)  # type: ignore[arg-type]
+        if cur_indent > indent_level and optname and cur_values is not None:
+            key_of = (cur_name, optname)
+            parts = extra.get(key_of)  # type: ignore[arg-type]
+            if parts is None:
+                parts = extra[key_of] = []  # type: ignore[index]
+            if blanks:
+                parts.extend([""] * blanks)
+                blanks = 0
+            parts.append(value)
+            cont_lines.setdefault(key_of, []).append(lineno)  # type: ignore[arg-type]
             continue
         indent_level = cur_indent
+        blanks = 0
         # SECTCRE is `\[(?P<header>.+)\]` with match(): the header runs to the LAST `]` on the line.
         close = value.rfind("]") if first == "[" else -1
         if close >= 2:
@@ -141,8 +178,7 @@ def parse_ini_text(text: str, path: Path | str = "<string>") -> IniFile:
             if name == DEFAULT_SECTION:
                 if defaults is None:
                     defaults = IniSection(name=name, line=lineno)
-                    raw[name] = {}
-                cur_name, cur_raw = name, raw[name]
+                cur_name, cur_section, cur_values = name, defaults, defaults.values
                 continue
             if name in sections:
                 raise FileFormatError(
@@ -150,11 +186,10 @@ def parse_ini_text(text: str, path: Path | str = "<string>") -> IniFile:
                     f"duplicate section [{name}] (first defined on line {sections[name].line})",
                     hint=_FIX_HINT,
                 )
-            sections[name] = IniSection(name=name, line=lineno)
-            cur_name, cur_raw = name, {}
-            raw[name] = cur_raw
+            cur_section = sections[name] = IniSection(name=name, line=lineno)
+            cur_name, cur_values = name, cur_section.values
             continue
-        if cur_raw is None:
+        if cur_values is None:
             raise FileFormatError(
                 path, lineno, "line outside any section (add a [section] header above it)",
                 hint=_FIX_HINT,
@@ -169,22 +204,25 @@ def parse_ini_text(text: str, path: Path | str = "<string>") -> IniFile:
                 hint=_FIX_HINT,
             )
         optname = value[:sep].rstrip().lower()
-        section = defaults if cur_name == DEFAULT_SECTION else sections[cur_name]  # type: ignore[index]
-        assert section is not None
-        if optname in cur_raw:
+        assert cur_section is not None
+        if optname in cur_values:
+            first_line = cur_section.key_lines[optname]
             raise FileFormatError(
                 path, lineno,
-                f"duplicate key {optname!r} in [{cur_name}] (first set on line {section.key_lines[optname]})",
+                f"duplicate key {optname!r} in [{cur_name}] (first set on line {first_line})",
                 hint=_FIX_HINT,
             )
-        cur_raw[optname] = [value[sep + 1 :].lstrip()]
-        section.key_lines[optname] = lineno
+        cur_values[optname] = value[sep + 1 :].lstrip()
+        cur_section.key_lines[optname] = lineno
 
+    if extra:
+        # [DEFAULT] first, then sections in file order (the order errors are reported in).
+        for (name, key), parts in sorted(extra.items(), key=lambda item: item[0][0] != DEFAULT_SECTION):
+            sec = defaults if name == DEFAULT_SECTION else sections[name]
+            assert sec is not None
+            _finish(sec, key, parts, cont_lines[(name, key)], path)
     if defaults is not None:
-        _finish(defaults, raw[DEFAULT_SECTION], cont_lines, path)
-    for name, sec in sections.items():
-        _finish(sec, raw[name], cont_lines, path)
-        if defaults is not None:
+        for sec in sections.values():
             # RawConfigParser.options() lists the section's keys, then inherited ones; the section wins.
             for key, val in defaults.values.items():
                 if key not in sec.values:
@@ -193,21 +231,16 @@ def parse_ini_text(text: str, path: Path | str = "<string>") -> IniFile:
     return IniFile(path=path, sections=sections, defaults=defaults)
 
 
-def _finish(
-    sec: IniSection, opts: dict[str, list[str]], cont_lines: dict[tuple[str, str], list[int]], path: Path
-) -> None:
-    # Join values like configparser, then expand nested blocks like raw_config_parse.
-    values = sec.values
-    for key, parts in opts.items():
-        if len(parts) == 1:
-            values[key] = parts[0]
-            continue
-        joined = "\n".join(parts).rstrip()
-        if joined.startswith("\n"):
-            lines_of = [sec.key_lines[key], *cont_lines.get((sec.name, key), [])]
-            values[key] = _parse_nested(joined, path, lines_of)
-        else:
-            values[key] = joined
+def _finish(sec: IniSection, key: str, parts: list[str], cont: list[int], path: Path) -> None:
+    # Join a value with its continuation lines like configparser, then expand a nested block like
+    # raw_config_parse.
+    first = sec.values[key]
+    assert isinstance(first, str)
+    joined = "\n".join([first, *parts]).rstrip()
+    if joined.startswith("\n"):
+        sec.values[key] = _parse_nested(joined, path, [sec.key_lines[key], *cont])
+    else:
+        sec.values[key] = joined
 
 
 def _parse_nested(value: str, path: Path, lines: list[int]) -> dict[str, str]:

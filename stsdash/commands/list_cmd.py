@@ -29,6 +29,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import gc
+
+    # `list` builds one large object graph without reference cycles (profiles, then the output rows):
+    # the cyclic collector would only rescan it over and over, so it waits until the command is done.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(args)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run(args: argparse.Namespace) -> int:
     from stsdash.profiles import load_profiles
     from stsdash.settings import load_settings
     from stsdash.timeutil import utcnow
@@ -58,14 +72,13 @@ def dump_json(doc: dict[str, list[dict[str, Any]]]) -> str:
     return "{\n" + ",\n".join(blocks) + "\n}\n"
 
 
-def _iso(moment: datetime | None) -> str | None:
-    from stsdash.timeutil import format_utc
-
-    return format_utc(moment) if moment is not None else None
-
-
 def to_json(profiles: ProfileSet, shown: list[Profile], now: datetime, ahead: timedelta) -> dict[str, Any]:
     """The `--json` document. Field names are a stable interface for scripts."""
+    from stsdash.timeutil import format_utc  # imported once here, not once per timestamp
+
+    def _iso(moment: datetime | None) -> str | None:
+        return format_utc(moment) if moment is not None else None
+
     return {
         "profiles": [
             {
