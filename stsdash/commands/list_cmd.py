@@ -29,20 +29,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import gc
-
-    # `list` builds one large object graph without reference cycles (profiles, then the output rows):
-    # the cyclic collector would only rescan it over and over, so it waits until the command is done.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _run(args)
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _run(args: argparse.Namespace) -> int:
     from stsdash.profiles import load_profiles
     from stsdash.settings import load_settings
     from stsdash.timeutil import utcnow
