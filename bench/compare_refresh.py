@@ -11,6 +11,10 @@ counts every call and every code:
   its MFA prompter answered by the benchmark);
 - both again for one role, the "single refresh" the goal is measured against.
 
+The in-process ways run in a warm child process (modules imported first, only the refresh timed):
+the proxy's threads live in this process, and sharing a GIL with them would charge their CPU to the
+code being measured. `--shared-gil` runs them here instead, as earlier versions of this script did.
+
     python bench/compare_refresh.py                  # 50 roles, 100 ms, median of 3 runs
     python bench/compare_refresh.py --roles 20 --latency 0.05 --runs 5
 """
@@ -159,7 +163,52 @@ def run_stsdash_cli(home: AwsHome, proxy: StsProxy, names: list[str]) -> Outcome
     return Outcome(elapsed, codes, calls, 1, ok)
 
 
-def run_stsdash_engine(home: AwsHome, proxy: StsProxy, names: list[str]) -> Outcome:
+def _child_outcome(kind: str, home: AwsHome, proxy: StsProxy, names: list[str]) -> Outcome:
+    """Run an in-process way in a child process: the proxy's threads live in this process, and
+    sharing one GIL with them would charge the proxy's CPU to the code being measured. The child
+    imports everything first and times only the refresh itself, so it is as warm as in-process."""
+    argv = [sys.executable, str(Path(__file__).resolve()), "--child", kind, *names]
+    proc = subprocess.run(
+        argv, env=home.subprocess_env(), capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{kind} child exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    codes_sent, calls = _counts(proxy)
+    return Outcome(data["seconds"], codes_sent, calls, data["prompts"], data["ok"])
+
+
+def run_stsdash_engine_child(home: AwsHome, proxy: StsProxy, names: list[str]) -> Outcome:
+    return _child_outcome("engine", home, proxy, names)
+
+
+def run_botocore_child(home: AwsHome, proxy: StsProxy, names: list[str]) -> Outcome:
+    return _child_outcome("botocore", home, proxy, names)
+
+
+def child_main(kind: str, names: list[str]) -> int:
+    """`--child engine|botocore NAME...`: time one in-process run here, print it as JSON."""
+    if kind == "engine":
+        import keyring
+
+        # Imported before the clock starts, as they are in a process that has refreshed before.
+        import stsdash.awsfiles.writer
+        import stsdash.profiles
+        import stsdash.providers.endpoints
+        import stsdash.providers.sts
+        import stsdash.secrets  # noqa: F401
+
+        keyring.get_keyring()
+        outcome = run_stsdash_engine(None, None, names)
+    else:
+        import botocore.session  # noqa: F401  (before the clock starts)
+
+        outcome = run_botocore(None, None, names)
+    print(json.dumps({"seconds": outcome.seconds, "prompts": outcome.prompts, "ok": outcome.ok}))
+    return 0
+
+
+def run_stsdash_engine(home: AwsHome | None, proxy: StsProxy | None, names: list[str]) -> Outcome:
     import keyring.core
 
     from stsdash.engine import RefreshEngine
@@ -172,16 +221,17 @@ def run_stsdash_engine(home: AwsHome, proxy: StsProxy, names: list[str]) -> Outc
         prompts += 1
         return codes()
 
-    with environ(home.subprocess_env()):
-        keyring.core._keyring_backend = None  # re-read PYTHON_KEYRING_BACKEND for this home
+    with environ(home.subprocess_env()) if home else contextlib.nullcontext():
+        if home:
+            keyring.core._keyring_backend = None  # re-read PYTHON_KEYRING_BACKEND for this home
         start = time.perf_counter()
         results = RefreshEngine().refresh(names, code_provider=provider)
         elapsed = time.perf_counter() - start
-    codes_sent, calls = _counts(proxy)
+    codes_sent, calls = _counts(proxy) if proxy else (0, 0)
     return Outcome(elapsed, codes_sent, calls, prompts, sum(r.ok for r in results))
 
 
-def run_botocore(home: AwsHome, proxy: StsProxy, names: list[str]) -> Outcome:
+def run_botocore(home: AwsHome | None, proxy: StsProxy | None, names: list[str]) -> Outcome:
     """botocore's AssumeRoleProvider per profile, one after the other, prompting for a code each time."""
     import botocore.session
 
@@ -194,7 +244,7 @@ def run_botocore(home: AwsHome, proxy: StsProxy, names: list[str]) -> Outcome:
         return codes()
 
     ok = 0
-    with environ(home.subprocess_env()):
+    with environ(home.subprocess_env()) if home else contextlib.nullcontext():
         start = time.perf_counter()
         for name in names:
             session = botocore.session.Session(profile=name)
@@ -204,7 +254,7 @@ def run_botocore(home: AwsHome, proxy: StsProxy, names: list[str]) -> Outcome:
             if creds is not None and creds.get_frozen_credentials().token:
                 ok += 1
         elapsed = time.perf_counter() - start
-    codes_sent, calls = _counts(proxy)
+    codes_sent, calls = _counts(proxy) if proxy else (0, 0)
     return Outcome(elapsed, codes_sent, calls, prompts, ok)
 
 
@@ -214,7 +264,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.1, help="seconds added to every STS request")
     parser.add_argument("--runs", type=int, default=3, help="measured runs per cell (median)")
     parser.add_argument("--concurrency", type=int, help="stsdash max_concurrency (default: its own default)")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--shared-gil",
+        action="store_true",
+        help="run the in-process ways in this process, next to the proxy's threads (the old setup: the "
+        "proxy's CPU then competes with the code measured)",
+    )
+    parser.add_argument("--child", choices=("engine", "botocore"), help=argparse.SUPPRESS)
+    args, rest = parser.parse_known_args(argv)
+    if args.child:
+        return child_main(args.child, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
 
     moto = start_moto()
     try:
@@ -236,10 +297,12 @@ def main(argv: list[str] | None = None) -> int:
                     "NNNNNN",
                 ]
             )
+            engine_fn = run_stsdash_engine if args.shared_gil else run_stsdash_engine_child
+            botocore_fn = run_botocore if args.shared_gil else run_botocore_child
             for label, fn in (
                 ("stsdash refresh (CLI process)", run_stsdash_cli),
-                ("stsdash RefreshEngine.refresh (in-process)", run_stsdash_engine),
-                ("botocore, one role at a time (in-process)", run_botocore),
+                ("stsdash RefreshEngine.refresh (in-process)", engine_fn),
+                ("botocore, one role at a time (in-process)", botocore_fn),
             ):
                 command = cli if fn is run_stsdash_cli else label
                 ways.append((Row(f"{label}, {args.roles} roles", command), fn, names))
@@ -281,7 +344,13 @@ def report(rows: list[Row], args: argparse.Namespace) -> str:
     out.append(
         f"{args.roles} roles, each requiring MFA; {int(args.latency * 1000)} ms added to every STS "
         f"request by the proxy; median of {args.runs} runs, each in a fresh AWS home and keyring; "
-        f"stsdash max_concurrency {args.concurrency or 'default'}."
+        f"stsdash max_concurrency {args.concurrency or 'default'}. "
+        + (
+            "In-process ways run next to the proxy's threads (--shared-gil)."
+            if args.shared_gil
+            else "In-process ways run in a warm child process, so the proxy's threads do not share "
+            "their GIL; only the refresh call is timed."
+        )
     )
     out += [
         "",

@@ -4,8 +4,9 @@ Starts moto (IAM auth off unless --moto-auth) on 127.0.0.1 behind the loopback S
 process), which adds a fixed latency to every request (default 100 ms, a round trip to a far region).
 A temp AWS home holds N role profiles (default 50) sourced from one IAM user. Both runs refresh all N
 and write every target through CredentialsWriter; the only difference is `max_concurrency` (settings
-default vs 1). On a small machine the concurrent time is bounded below by moto itself: it serves STS
-calls one at a time (about 27 ms of CPU each), so 50 calls cost about 1.3 s whatever the client does.
+default vs 1). On a small machine the concurrent time is bounded below by moto itself: its server is
+threaded, but every request runs under one GIL, so the CPU it spends per call adds up whatever the
+client does (about 6.5 ms per AssumeRole with auth on, on the 2-core CI machine).
 
     python bench/refresh.py                       # 50 roles, 100 ms, 3 runs each, median
     python bench/refresh.py --roles 200 --latency 0.05 --runs 5 --moto-auth

@@ -21,6 +21,8 @@ SESSION_DURATION_RANGE = (900, 129600)  # GetSessionToken
 ROLE_DURATION_RANGE = (900, 43200)  # AssumeRole: up to the role's MaxSessionDuration (max 12 h)
 REFRESH_AHEAD_MAX = 86400
 MAX_CONCURRENCY_RANGE = (1, 64)
+# What a source profile's mfa_serial does (IAM user keys + mfa_serial, no role_arn, used as source_profile).
+SOURCE_MFA_SERIAL_MODES = ("session", "ignore")
 SSO_TEMPLATE_FIELDS = ("account_name", "account_id", "role_name", "session")
 
 _DURATION_RE = re.compile(r"(\d+)\s*([dhms])", re.IGNORECASE)
@@ -48,8 +50,15 @@ class Settings:
     hidden: list[str] = field(default_factory=list)
     theme: str = "textual-dark"
     auto_refresh: bool = False
-    max_concurrency: int = 8
+    # Upper bound on STS/SSO calls in flight in one refresh; the engine uses as many as there are
+    # independent hops, up to this. Kept modest because STS throttles bursts (Throttling answers are
+    # retried with backoff and jitter, but each retry costs time).
+    max_concurrency: int = 32
     sso_profile_template: str = "{account_name}.{role_name}"
+    # "session": roles sourced from an IAM user with mfa_serial go through that user's MFA session (one
+    # code per device). "ignore": as botocore, the source's mfa_serial is ignored and such roles are
+    # assumed with the user's long-term keys (a code only when the role profile has mfa_serial).
+    source_mfa_serial: str = "session"
 
     def profile(self, name: str) -> ProfileSettings:
         """The per-profile settings for `name` (defaults if it has no table)."""
@@ -109,6 +118,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
         "auto_refresh": settings.auto_refresh,
         "max_concurrency": settings.max_concurrency,
         "sso_profile_template": settings.sso_profile_template,
+        "source_mfa_serial": settings.source_mfa_serial,
     }
     if settings.role_duration is not None:
         doc["role_duration"] = settings.role_duration
@@ -178,7 +188,7 @@ class _Ctx:
 
 _TOP_KEYS = {
     "refresh_ahead", "session_duration", "role_duration", "target_template", "profiles", "hidden",
-    "theme", "auto_refresh", "max_concurrency", "sso_profile_template",
+    "theme", "auto_refresh", "max_concurrency", "sso_profile_template", "source_mfa_serial",
 }
 _PROFILE_KEYS = {
     "target", "duration_seconds", "role_session_name", "session_tags", "transitive_tag_keys", "policy_arns",
@@ -225,6 +235,15 @@ def _from_toml(doc: dict[str, Any], ctx: _Ctx) -> Settings:
                 f"Use only the placeholders {{{'}, {'.join(SSO_TEMPLATE_FIELDS)}}}.",
             ) from None
         s.sso_profile_template = value
+    if "source_mfa_serial" in doc:
+        value = doc["source_mfa_serial"]
+        if value not in SOURCE_MFA_SERIAL_MODES:
+            raise ctx.error(
+                "source_mfa_serial", f"must be \"session\" or \"ignore\", not {value!r}",
+                'Use source_mfa_serial = "session" (one MFA session per device, the default) or '
+                '"ignore" (botocore\'s behaviour: a source profile\'s mfa_serial is not used).',
+            )
+        s.source_mfa_serial = value
     if "profiles" in doc:
         tables = doc["profiles"]
         if not isinstance(tables, dict):

@@ -620,3 +620,121 @@ def test_parallel_refresh_calls_share_one_mfa_session(setup, sts_proxy) -> None:
     assert all(out[n][0].ok for n in ("dev", "admin", "partner")), out
     assert len(codes.requests) == 1
     assert sts_proxy.calls["GetSessionToken"] == 1
+
+
+# ------------------------------------------------------------------------------------ pool and connections
+
+
+def _max_in_flight(records) -> int:
+    """Most requests the proxy was handling at one moment (from its arrival/answer timestamps)."""
+    edges = sorted([(r.arrived, 1) for r in records] + [(r.answered, -1) for r in records])
+    most = current = 0
+    for _, step in edges:
+        current += step
+        most = max(most, current)
+    return most
+
+
+def _plain_roles(aws_home, setup, count: int) -> list[str]:
+    lines = [
+        f"\n[profile p{i}]\nrole_arn = {setup.roles['dev']}\nsource_profile = bob\nregion = us-east-1\n"
+        for i in range(count)
+    ]
+    with aws_home.config.open("a") as f:
+        f.write("".join(lines))
+    return [f"p{i}" for i in range(count)]
+
+
+def test_independent_hops_all_run_at_once_by_default(setup, aws_home, sts_proxy) -> None:
+    """The pool is as wide as the graph (up to max_concurrency): 12 roles behind one session, one wave."""
+    names = ["dev", "admin", "partner", *_plain_roles(aws_home, setup, 9)]
+    sts_proxy.action_latency["AssumeRole"] = 0.4
+    results = engine().refresh(names, code_provider=Codes("123456"))
+    assert all(r.ok for r in results), [r.error for r in results]
+    assume = [r for r in sts_proxy.records if r.action == "AssumeRole"]
+    assert len(assume) == 12
+    assert _max_in_flight(assume) == 12
+    # and max_concurrency still bounds it
+    sts_proxy.reset()
+    sts_proxy.action_latency["AssumeRole"] = 0.2
+    results = engine(max_concurrency=3).refresh(names[3:], code_provider=no_codes)
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert _max_in_flight(sts_proxy.records) <= 3
+
+
+def test_one_refresh_reuses_keep_alive_connections(setup, aws_home, sts_proxy) -> None:
+    """Every hop of a refresh shares one connection pool: one at a time means one connection."""
+    names = _plain_roles(aws_home, setup, 5)
+    results = engine(max_concurrency=1).refresh(["dev", *names], code_provider=Codes("123456"))
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert sum(sts_proxy.calls.values()) == 7  # GetSessionToken + 6 AssumeRole
+    assert len({r.client_port for r in sts_proxy.records}) == 1
+
+
+# ----------------------------------------------------------------- settings.source_mfa_serial
+
+
+def _role_via_mfa_user(aws_home, setup) -> None:
+    """`viaalice`: a role whose source (alice) has keys + mfa_serial, the role itself no mfa_serial."""
+    with aws_home.config.open("a") as f:
+        f.write(
+            f"\n[profile viaalice]\nrole_arn = {setup.roles['dev']}\nsource_profile = alice\n"
+            "region = us-east-1\n"
+        )
+
+
+def _assert_botocore_reads_exactly(target: str, creds: Credentials, moto_url: str) -> None:
+    frozen = resolved_credentials(target)
+    assert frozen is not None
+    assert (frozen.access_key, frozen.secret_key, frozen.token) == (
+        creds.access_key_id,
+        creds.secret_access_key,
+        creds.session_token,
+    )
+    assert ":assumed-role/dev/" in caller_arn(frozen, moto_url)
+
+
+def test_source_mfa_serial_session_is_the_default(setup, aws_home, sts_proxy, moto_auth) -> None:
+    """Default: alice's mfa_serial puts the role behind her MFA session (one code per device)."""
+    _role_via_mfa_user(aws_home, setup)
+    assert Settings().source_mfa_serial == "session"
+    codes = Codes("123456")
+    creds = engine().credentials_for("viaalice", code_provider=codes)
+    assert len(codes.requests) == 1 and codes.requests[0].serial == SERIAL
+    assert (sts_proxy.calls["GetSessionToken"], sts_proxy.token_calls["GetSessionToken"]) == (1, 1)
+    assert (sts_proxy.calls["AssumeRole"], sts_proxy.token_calls["AssumeRole"]) == (1, 0)
+    (assume,) = [r for r in sts_proxy.records if r.action == "AssumeRole"]
+    assert assume.access_key_id.startswith("ASIA")  # signed with the MFA session
+    _assert_botocore_reads_exactly("viaalice-session", creds, moto_auth.url)
+
+
+def test_source_mfa_serial_ignore_does_what_botocore_does(setup, aws_home, sts_proxy, moto_auth) -> None:
+    """"ignore": AssumeRole signed with alice's long-term keys, no GetSessionToken, no code."""
+    _role_via_mfa_user(aws_home, setup)
+    eng = engine(source_mfa_serial="ignore")
+    assert eng.mfa_requests(["viaalice"]) == []
+    creds = eng.credentials_for("viaalice", code_provider=no_codes)
+    assert sts_proxy.calls["GetSessionToken"] == 0
+    assert (sts_proxy.calls["AssumeRole"], sts_proxy.token_calls["AssumeRole"]) == (1, 0)
+    (assume,) = [r for r in sts_proxy.records if r.action == "AssumeRole"]
+    assert assume.access_key_id == setup.access_key_id
+    _assert_botocore_reads_exactly("viaalice-session", creds, moto_auth.url)
+
+    # botocore itself, resolving the role profile, sends the same single call.
+    sts_proxy.reset()
+    frozen = resolved_credentials("viaalice")
+    assert frozen is not None and frozen.token
+    assert dict(sts_proxy.calls) == {"AssumeRole": 1} and sts_proxy.token_calls["AssumeRole"] == 0
+    assert sts_proxy.records[0].access_key_id == setup.access_key_id
+
+
+def test_source_mfa_serial_ignore_keeps_one_session_for_roles_with_their_own(setup, sts_proxy) -> None:
+    """A role's own mfa_serial is not affected: roles that need the device still share one code."""
+    sts_proxy.require_mfa(setup.roles["admin"])
+    sts_proxy.require_mfa(setup.roles["partner"])
+    codes = Codes("123456")
+    results = engine(source_mfa_serial="ignore").refresh(["dev", "admin", "partner"], code_provider=codes)
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert len(codes.requests) == 1
+    assert (sts_proxy.calls["GetSessionToken"], sts_proxy.token_calls["GetSessionToken"]) == (1, 1)
+    assert (sts_proxy.calls["AssumeRole"], sts_proxy.token_calls["AssumeRole"]) == (3, 0)

@@ -31,8 +31,9 @@ def test_missing_file_gives_defaults(tmp_path: Path) -> None:
     assert s == Settings()
     assert s.refresh_ahead == timedelta(minutes=15)
     assert (s.session_duration, s.role_duration, s.target_template) == (43200, None, "{profile}-session")
-    assert (s.theme, s.auto_refresh, s.max_concurrency) == ("textual-dark", False, 8)
+    assert (s.theme, s.auto_refresh, s.max_concurrency) == ("textual-dark", False, 32)
     assert s.sso_profile_template == "{account_name}.{role_name}"
+    assert s.source_mfa_serial == "session"
 
 
 def test_settings_path(aws_home: AwsHome) -> None:
@@ -128,6 +129,9 @@ def test_format_duration_round_trips() -> None:
         ('target_template = "[{profile}]"', "target_template"),
         ("max_concurrency = 0", "max_concurrency"),
         ("max_concurrency = true", "max_concurrency"),
+        ("max_concurrency = 65", "max_concurrency"),
+        ('source_mfa_serial = "botocore"', "source_mfa_serial"),
+        ("source_mfa_serial = false", "source_mfa_serial"),
         ('auto_refresh = "yes"', "auto_refresh"),
         ('hidden = "x"', "hidden"),
         ('sso_profile_template = "{account}"', "sso_profile_template"),
@@ -165,6 +169,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
         hidden=["x"],
         auto_refresh=True,
         max_concurrency=3,
+        source_mfa_serial="ignore",
         profiles={
             "dev": ProfileSettings(target="dev-t", session_tags={"k": "v"}),
             "empty": ProfileSettings(),
@@ -182,3 +187,17 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
 def test_default_path_from_environment(aws_home: AwsHome) -> None:
     write(aws_home.settings, 'refresh_ahead = "5m"\n')
     assert load_settings().refresh_ahead == timedelta(minutes=5)
+
+
+@pytest.mark.parametrize("value", ["session", "ignore"])
+def test_source_mfa_serial(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path / "c.toml", f'source_mfa_serial = "{value}"\n')
+    assert load_settings(path).source_mfa_serial == value
+
+
+def test_source_mfa_serial_error_says_which_values(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.toml", 'source_mfa_serial = "off"\n')
+    with pytest.raises(SettingsError) as info:
+        load_settings(path)
+    assert str(info.value).startswith(f"{path}: source_mfa_serial: must be \"session\" or \"ignore\"")
+    assert "botocore" in (info.value.hint or "")

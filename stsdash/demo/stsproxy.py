@@ -76,6 +76,12 @@ class RecordedCall:
     token_code_sent: bool
     status: int = 0
     answered_by: str = "upstream"  # upstream | fault | proxy
+    # time.perf_counter() when the request arrived, was passed upstream, and was answered (0.0: not
+    # reached): a timeline of a run shows how many requests were in flight and where time went.
+    arrived: float = 0.0
+    forwarded: float = 0.0
+    answered: float = 0.0
+    client_port: int = 0  # the client's TCP port: requests on one kept-alive connection share it
 
 
 @dataclass
@@ -291,7 +297,14 @@ class StsProxy:
         action = params.get("Action", "")
         auth = _parse_authorization(handler.headers.get("Authorization", ""))
         key_id = auth.get("Credential", "").split("/")[0] or None
-        record = RecordedCall(action, params, key_id, "TokenCode" in params)
+        record = RecordedCall(
+            action,
+            params,
+            key_id,
+            "TokenCode" in params,
+            arrived=time.perf_counter(),
+            client_port=int(handler.client_address[1]),
+        )
         with self._lock:
             self.calls[action] += 1
             if record.token_code_sent:
@@ -311,6 +324,7 @@ class StsProxy:
                 return
             record.status = fault.status
             _reply(handler, fault.status, fault.body, fault.content_type)
+            record.answered = time.perf_counter()
             return
 
         denial = self._check(handler, parts.path, parts.query, body, params, auth, key_id)
@@ -318,16 +332,19 @@ class StsProxy:
             record.answered_by = "proxy"
             record.status = denial[0]
             _reply(handler, denial[0], denial[1])
+            record.answered = time.perf_counter()
             return
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
         session = self._sessions.get(key_id or "")
         if session is not None and session.source_key_id in self._keys:
             headers = self._resign(headers, parts.path, parts.query, body, auth, session)
+        record.forwarded = time.perf_counter()
         status, reply_headers, reply = self._forward(handler.command, handler.path, headers, body)
         record.status = status
         if status == 200 and action == "GetSessionToken":
             reply = self._remember_session(reply, key_id, bool(params.get("TokenCode")), session)
         _reply(handler, status, reply, reply_headers.get("content-type", "text/xml"))
+        record.answered = time.perf_counter()
 
     def _check(
         self,
@@ -499,6 +516,9 @@ class StsProxy:
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: with more clients connecting at once the kernel drops
+    # their SYNs and each retries a whole second later, which a benchmark would blame on the client.
+    request_queue_size = 128
 
     def handle_error(self, request: object, client_address: object) -> None:
         return  # dropped connections are deliberate; tracebacks could show request data
@@ -516,6 +536,12 @@ def _reply(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_ty
 def _handler_for(proxy: StsProxy) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "stsproxy"
+        # Keep-alive, like STS: a client that reuses connections is measured doing so. Every answer
+        # carries Content-Length, which HTTP/1.1 persistent connections need.
+        protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; with Nagle on, the body of a kept-alive
+        # connection waits for the client's delayed ACK (~40 ms per request).
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             proxy.handle(self)

@@ -19,6 +19,8 @@ from stsdash.errors import ProviderError
 from stsdash.providers.http import resolve_verify
 
 if TYPE_CHECKING:
+    import requests
+
     from stsdash.profiles import Profile, ProfileSet
     from stsdash.providers.sts import StsClient
 
@@ -192,8 +194,17 @@ def endpoint_for(profile: Profile, profiles: ProfileSet, env: Mapping[str, str] 
     )
 
 
-def sts_client_for(profile: Profile, profiles: ProfileSet, env: Mapping[str, str] | None = None) -> StsClient:
-    """An StsClient for `profile`: endpoint, signing region and CA bundle (AWS_CA_BUNDLE > ca_bundle)."""
+def sts_client_for(
+    profile: Profile,
+    profiles: ProfileSet,
+    env: Mapping[str, str] | None = None,
+    *,
+    session: requests.Session | None = None,
+) -> StsClient:
+    """An StsClient for `profile`: endpoint, signing region and CA bundle (AWS_CA_BUNDLE > ca_bundle).
+
+    Pass `session` to share pooled keep-alive connections between clients (one per refresh).
+    """
     from stsdash.providers.sts import StsClient
 
     environ = os.environ if env is None else env
@@ -203,4 +214,5 @@ def sts_client_for(profile: Profile, profiles: ProfileSet, env: Mapping[str, str
         signing_region=endpoint.signing_region,
         verify=resolve_verify(getattr(profile, "ca_bundle", None), environ),
         profile=getattr(profile, "name", None),
+        session=session,
     )

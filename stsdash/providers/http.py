@@ -23,6 +23,8 @@ from requests.adapters import HTTPAdapter
 DEFAULT_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 5.0
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+DEFAULT_POOL_MAXSIZE = 16  # keep-alive connections kept per host
+POOL_HOSTS = 8  # hosts (endpoints) with a connection pool; a refresh rarely talks to more
 
 
 def is_loopback_url(url: str) -> bool:
@@ -43,10 +45,14 @@ class StsdashSession(requests.Session):
     of a corporate HTTPS_PROXY without a NO_PROXY entry for 127.0.0.1 (local test servers, the demo).
     """
 
-    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, pool_maxsize: int = DEFAULT_POOL_MAXSIZE) -> None:
         super().__init__()
         self.default_timeout = timeout
-        adapter = HTTPAdapter(max_retries=0, pool_connections=4, pool_maxsize=16)
+        # pool_maxsize is per host: as many keep-alive connections as threads that may share this
+        # session, or urllib3 drops (and logs) every connection beyond it after each request.
+        adapter = HTTPAdapter(
+            max_retries=0, pool_connections=POOL_HOSTS, pool_maxsize=max(1, pool_maxsize)
+        )
         self.mount("https://", adapter)
         self.mount("http://", adapter)
         self.headers["User-Agent"] = _user_agent()
@@ -66,9 +72,11 @@ def _user_agent() -> str:
     return f"stsdash/{__version__} python-requests/{requests.__version__}"
 
 
-def make_session(*, timeout: float = DEFAULT_TIMEOUT) -> StsdashSession:
-    """A fresh session; share one per endpoint to reuse connections."""
-    return StsdashSession(timeout=timeout)
+def make_session(
+    *, timeout: float = DEFAULT_TIMEOUT, pool_maxsize: int = DEFAULT_POOL_MAXSIZE
+) -> StsdashSession:
+    """A fresh session; share one between threads and calls to reuse keep-alive connections."""
+    return StsdashSession(timeout=timeout, pool_maxsize=pool_maxsize)
 
 
 def resolve_verify(profile_ca_bundle: str | None = None, env: Mapping[str, str] | None = None) -> bool | str:
