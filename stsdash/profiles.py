@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from stsdash.awsfiles.ini import IniFile, read_ini
@@ -44,13 +45,6 @@ _SECRET_KEYS = frozenset(("aws_secret_access_key", "aws_session_token", "aws_sec
 CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
 # Keys that make botocore ignore static keys written in the credentials file under the same name.
 _SHADOWING_KEYS = ("role_arn", "web_identity_token_file", "sso_account_id", "sso_role_name")
-# Profile fields read verbatim from the profile's string values.
-_STR_FIELDS = frozenset((
-    "region", "source_profile", "credential_source", "role_arn", "mfa_serial", "external_id",
-    "role_session_name", "source_identity", "sso_session", "sso_start_url", "sso_region",
-    "sso_account_id", "sso_role_name", "web_identity_token_file", "credential_process", "mfa_process",
-    "endpoint_url", "ca_bundle", "services",
-))
 # Keys that keep a profile's own name from being its target (see _own_name_ok).
 _OWN_NAME_BLOCKERS = frozenset((*_SHADOWING_KEYS, "credential_process", "login_session"))
 # A section name shlex.split returns unchanged: no whitespace, quotes or backslashes.
@@ -95,30 +89,23 @@ def _expiry_status(expires_at: datetime | None, now: datetime, refresh_ahead: ti
     return Status.FRESH
 
 
-@dataclass
+def _setting(key: str) -> property:
+    def get(self: Profile) -> str | None:
+        value = self.config.get(key)
+        return value if value.__class__ is str else None
+
+    return property(get, doc=f"`{key}` as botocore reads it for this profile (None unless a string).")
+
+
+@dataclass(slots=True)
 class Profile:
     name: str
     kind: Kind
-    region: str | None = None
-    source_profile: str | None = None
-    credential_source: str | None = None
-    role_arn: str | None = None
-    mfa_serial: str | None = None
-    external_id: str | None = None
-    role_session_name: str | None = None
+    # Every key botocore sees for the profile (credentials section over config section). Shared with
+    # the loader, never mutated; left out of repr because it can hold secret keys. `values` is the
+    # same without secrets. A managed target's own keys are output and are not included.
+    config: Mapping[str, str | dict[str, str]] = field(default_factory=dict, repr=False)
     duration_seconds: int | None = None
-    source_identity: str | None = None
-    sso_session: str | None = None
-    sso_start_url: str | None = None
-    sso_region: str | None = None
-    sso_account_id: str | None = None
-    sso_role_name: str | None = None
-    web_identity_token_file: str | None = None
-    credential_process: str | None = None
-    mfa_process: str | None = None
-    endpoint_url: str | None = None
-    ca_bundle: str | None = None
-    services: str | None = None
     # Keys the profile is defined with, as botocore reads them (credentials file first, then config).
     # stsdash-written keys in the profile's own target section are output and not included here.
     static_credentials: Credentials | None = None
@@ -130,9 +117,48 @@ class Profile:
     problem: str | None = None
     warnings: list[str] = field(default_factory=list)
     origins: list[tuple[Path, int]] = field(default_factory=list)
-    # Every key botocore sees for the profile (merged), for settings outside this model such as
-    # use_fips_endpoint. Secret values are left out.
-    values: dict[str, str | dict[str, str]] = field(default_factory=dict, repr=False)
+    # SSO start URL and region after merging the profile's [sso-session] (see _sso_config_problem).
+    sso_resolved: tuple[str | None, str | None] | None = None
+
+    # The profile's settings, read from `config` when asked for: a load builds thousands of profiles
+    # and most callers look at a few of these.
+    region = _setting("region")
+    source_profile = _setting("source_profile")
+    credential_source = _setting("credential_source")
+    role_arn = _setting("role_arn")
+    mfa_serial = _setting("mfa_serial")
+    external_id = _setting("external_id")
+    role_session_name = _setting("role_session_name")
+    source_identity = _setting("source_identity")
+    sso_session = _setting("sso_session")
+    sso_account_id = _setting("sso_account_id")
+    sso_role_name = _setting("sso_role_name")
+    web_identity_token_file = _setting("web_identity_token_file")
+    credential_process = _setting("credential_process")
+    mfa_process = _setting("mfa_process")
+    endpoint_url = _setting("endpoint_url")
+    ca_bundle = _setting("ca_bundle")
+    services = _setting("services")
+
+    @property
+    def sso_start_url(self) -> str | None:
+        if self.sso_resolved is not None:
+            return self.sso_resolved[0]
+        value = self.config.get("sso_start_url")
+        return value if value.__class__ is str else None
+
+    @property
+    def sso_region(self) -> str | None:
+        if self.sso_resolved is not None:
+            return self.sso_resolved[1]
+        value = self.config.get("sso_region")
+        return value if value.__class__ is str else None
+
+    @property
+    def values(self) -> dict[str, str | dict[str, str]]:
+        """Every key botocore sees for the profile except secrets, for settings outside this model
+        such as use_fips_endpoint."""
+        return {k: v for k, v in self.config.items() if k not in _SECRET_KEYS}
 
     @property
     def account_id(self) -> str | None:
@@ -190,14 +216,22 @@ class ProfileSet:
 # --------------------------------------------------------------------------------------------- loading
 
 
-@dataclass
+# The missing side of a profile defined in one file only. Nothing in the loader mutates these dicts.
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(slots=True)
 class _Raw:
-    """One profile as botocore sees it: config section, credentials section, and the merge."""
+    """One profile as botocore sees it: config section, credentials section, and the merge.
+
+    The dicts are the parser's own and are shared, never copied or mutated: `merged` is one of the
+    two sections when the other is absent.
+    """
 
     name: str
-    config: dict  # the config-file profile (what botocore's config-file provider reads)
-    creds: dict  # the credentials-file section (what the shared-credentials-file provider reads)
-    merged: dict  # session.full_config: creds dict.update()d over config
+    config: Mapping  # the config-file profile (what botocore's config-file provider reads)
+    creds: Mapping  # the credentials-file section (what the shared-credentials-file provider reads)
+    merged: Mapping  # session.full_config: creds dict.update()d over config
     origins: list[tuple[Path, int]]
     managed: bool = False  # the credentials section carries the stsdash marker
 
@@ -297,16 +331,18 @@ def _load(paths: AwsPaths, settings: Settings, now: datetime) -> ProfileSet:
 
     cfg_profiles, cfg_sessions, cfg_services, lines = _config_maps(config)
     raws: dict[str, _Raw] = {}
+    config_path, credentials_path = paths.config, paths.credentials
     for name, values in cfg_profiles.items():
-        raws[name] = _Raw(name, values, {}, dict(values), [(paths.config, lines[("profile", name)])])
+        # `merged` is the config section itself until a credentials section is merged over it.
+        raws[name] = _Raw(name, values, _EMPTY, values, [(config_path, lines[("profile", name)])])
     for header, section in credentials.sections.items():
         raw = raws.get(header)
         if raw is None:
-            raw = raws[header] = _Raw(header, {}, section.values, dict(section.values), [])
+            raw = raws[header] = _Raw(header, _EMPTY, section.values, section.values, [])
         else:
             raw.creds = section.values
-            raw.merged.update(section.values)
-        raw.origins.append((paths.credentials, section.line))
+            raw.merged = {**raw.config, **section.values}
+        raw.origins.append((credentials_path, section.line))
         raw.managed = _is_managed(section.values)
 
     builder = _Builder(paths, settings, now, raws, cfg_sessions, lines)
@@ -361,17 +397,14 @@ class _Builder:
         raw = self.raws[name]
         merged, creds = self.effective(name)
         kind, keys_in, problem = _classify(merged, raw.config, creds)
-        # The string-valued Profile fields the profile sets (nested blocks are dicts, not strings).
-        fields = {k: v for k, v in merged.items() if k in _STR_FIELDS and v.__class__ is str}
         p = Profile(
             name=name,
             kind=kind,
-            **fields,
+            config=merged,
             keys_in=keys_in,
             chain=[name],
             problem=problem,
-            origins=list(raw.origins),
-            values={k: v for k, v in merged.items() if k not in _SECRET_KEYS},
+            origins=raw.origins,
         )
         duration = merged.get("duration_seconds")
         if isinstance(duration, str):
@@ -396,9 +429,8 @@ class _Builder:
             if token_path.is_absolute() and not token_path.exists():
                 p.warnings.append(f"web_identity_token_file {token_path} does not exist")
         if kind is Kind.SSO:
-            problem, p.sso_start_url, p.sso_region = _sso_config_problem(
-                merged, self.cfg_sessions, self.paths.config
-            )
+            problem, *resolved = _sso_config_problem(merged, self.cfg_sessions, self.paths.config)
+            p.sso_resolved = tuple(resolved)  # type: ignore[assignment]
             p.problem = p.problem or problem
         return p
 
