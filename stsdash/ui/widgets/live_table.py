@@ -1,9 +1,20 @@
-"""A DataTable that diffs keyed rows: only cells whose text or style changed are sent to update_cell.
+"""A DataTable that diffs keyed rows and draws a ticking countdown for the price of one cell.
 
-DataTable keys its cell render cache on a table-wide update counter, so one `update_cell` makes every
-visible cell render again (hundreds of milliseconds for a full screen of rows on a slow machine, every
-second while countdowns tick). LiveTable keys that cache on a per-cell version instead: a tick re-renders
-the few cells that changed and re-assembles lines from cached cells.
+Stock DataTable keys every render cache on one table-wide update counter, so a single `update_cell`
+throws away every cached line and cell and repaints the whole widget. With 1,000 countdowns ticking,
+that meant re-running Rich layout for every visible cell once a second.
+
+LiveTable draws body rows itself (the header still goes through the stock code):
+
+- every cell carries its own version; `update_cell` bumps it and marks only that cell's screen region
+  dirty, so the compositor repaints the changed cells and not the whole table;
+- a drawn cell is cached by (version, width, cursor/hover state, styles), and a drawn line by its row's
+  version and the same state, so a tick re-renders only the cells whose text changed;
+- a plain cell (`CellText`: one style, one line, printable text) is turned into segments directly,
+  exactly as Rich would lay it out, instead of going through Rich's Padding/Styled/Text pipeline.
+
+The output is the stock renderer's, segment for segment after simplification: the same cell styles,
+padding, ellipsis, cursor and hover highlighting, fixed column and the filler to the right edge.
 
 Rows off screen are updated lazily: `sync` keeps their newest cells aside and `refresh_visible` (the 1 Hz
 tick, a scroll, a resize) pushes cells only for the rows in view, so the work per tick does not grow with
@@ -14,24 +25,63 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
+from rich.padding import Padding
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual._segment_tools import line_crop
 from textual.coordinate import Coordinate
+from textual.geometry import Region
+from textual.renderables.styled import Styled
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets._data_table import Row as _TableRow
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets._data_table import default_cell_formatter
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from stsdash.ui.rows import Cell
 
 Row = tuple[str, Mapping[str, Cell]]
+
+# Drawn cells and lines are kept for rows seen recently; past these sizes the caches start over (a few
+# megabytes at most, and only after scrolling through thousands of rows).
+_MAX_CACHED_CELLS = 40_000
+_MAX_CACHED_LINES = 4_000
+
+_EMPTY_TEXT = Text(no_wrap=True, end="")
+
+
+class _Pass(NamedTuple):
+    """What every line of one paint shares, worked out once per paint rather than once per line."""
+
+    fast: bool  # False: an option LiveTable does not draw itself (row labels, fixed rows, cell cursor)
+    header: int  # lines taken by the header
+    scroll_x: int
+    scroll_y: int
+    width: int
+    base_style: Style
+    fixed_style: Style
+    columns: tuple[tuple[ColumnKey, str], ...]  # (key, key.value) in screen order
+    widths: tuple[int, ...]  # render width of each column, padding included
+    fixed_count: int
+    fixed_width: int
+    filler: int  # blank cells to the right of the last column
+    cursor_row: int | None  # row index highlighted by the cursor, None if no cursor is shown
+    hover_row: int | None
+    key: tuple  # everything else a drawn line depends on (focus, theme epoch, cursor options, widths)
 
 
 class LiveTable(DataTable):
     """Rows keyed by name; `sync` rebuilds only when the set or order of rows changed."""
 
     def __init__(self, columns: Sequence[tuple[str, str, int | None]], **kwargs) -> None:
+        # The drawing caches first: DataTable's constructor sets reactives whose watchers clear them.
+        self._cell_cache: dict[tuple, tuple[tuple, list[Segment]]] = {}
+        self._line_cache_fast: dict[str | None, tuple[tuple, Strip]] = {}
+        self._filler_cache: dict[tuple, Segment] = {}
         super().__init__(cursor_type="row", zebra_stripes=False, fixed_columns=1, **kwargs)
         self._column_spec = columns
         self._keys: list[str] = []
@@ -42,7 +92,13 @@ class LiveTable(DataTable):
         self._counter = itertools.count(1)
         self._component_cache: dict[tuple, _FixedRichStyle] = {}
         self._generation = 0  # bumped on rebuild: no cached cell outlives the rows it was drawn for
+        self._epoch = 0  # bumped when styles change: no cached cell outlives the styles it was drawn in
         self._drawing = False
+        self._pass: _Pass | None = None
+        self._in_paint = False
+        self._spans: list[tuple[int, int]] = []
+        self._spans_key: tuple | None = None
+        self._text_styles: dict[str, Style] = {}
         self._pending: dict[str, Mapping[str, Cell]] = {}  # newest cells of rows not in view
         # The cells that change with the clock (countdowns, spinners) of one row, asked for rows in view.
         self.live_cells: Callable[[str], Mapping[str, Cell]] | None = None
@@ -61,6 +117,7 @@ class LiveTable(DataTable):
         text, style = cell
         return CellText(text, self.styles_map.get(style, ""))
 
+    # ---- keeping the rows up to date ------------------------------------------------------------
     def sync(self, rows: Sequence[Row], *, force: bool = False) -> int:
         """Bring the table up to date. Returns how many cells were updated (0 on an idle tick)."""
         keys = [key for key, _ in rows]
@@ -137,61 +194,55 @@ class LiveTable(DataTable):
 
     def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: object, *,
                     update_width: bool = False) -> None:
-        super().update_cell(row_key, column_key, value, update_width=update_width)
+        """Replace one cell and repaint only where it is on screen.
+
+        The stock version bumps the table-wide counter (every cached line and cell goes stale) and
+        repaints the whole widget; here only the cell's own version moves.
+        """
+        if update_width or not self._draws_body():
+            super().update_cell(row_key, column_key, value, update_width=update_width)
+        else:
+            row_key = RowKey(row_key) if isinstance(row_key, str) else row_key
+            column_key = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+            row_index = self._row_locations.get(row_key)
+            column_index = self._column_locations.get(column_key)
+            if row_index is None or column_index is None:
+                raise CellDoesNotExist(f"No cell exists for row_key={row_key!r}, column_key={column_key!r}.")
+            self._data[row_key][column_key] = value
+            self._refresh_cell(row_index, column_index)
+        version = next(self._counter)
         row = row_key.value if isinstance(row_key, RowKey) else row_key
         column = column_key.value if isinstance(column_key, ColumnKey) else column_key
-        version = next(self._counter)
         self._versions[(row, column)] = version
         self._row_versions[row] = version
 
-    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
-                     cursor: bool = False, hover: bool = False):
-        if row_index < 0 or column_index < 0:  # header and labels: the stock cache is right for them
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row = self._row_locations.get_key(row_index).value
-        column = self._column_locations.get_key(column_index).value
-        table_wide = self._update_count
-        # Only the cell cache key reads _update_count inside _render_cell (textual 8.2); swap in a
-        # per-cell key for the duration of the call. Width is in it since the stock key lacks it.
-        self._update_count = (self._versions.get((row, column), 0), width, self._generation)
-        try:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        finally:
-            self._update_count = table_wide
+    def _refresh_cell(self, row_index: int, column_index: int) -> None:
+        """Mark the screen region of one cell dirty, if it is on screen (rows are one line high)."""
+        width, height = self.size
+        scroll_x, scroll_y = self.scroll_offset
+        header = self.header_height if self.show_header else 0
+        y = header + row_index - scroll_y
+        if y < header or y >= height:
+            return
+        x, cell_width = self._column_spans()[column_index]
+        if column_index >= self.fixed_columns:
+            x -= scroll_x
+        region = Region(x, y, cell_width, 1).intersection(Region(0, 0, width, height))
+        if region:
+            self.refresh(region)
 
-    def _render_line_in_row(self, row_key: RowKey, line_no: int, base_style: Style, cursor_location,
-                            hover_location):
-        # Same idea one level up: a row whose cells did not change comes from the row cache. Column
-        # widths and the widget width go into the key because the table-wide counter no longer does.
-        table_wide = self._update_count
-        widths = tuple(column.get_render_width(self) for column in self.ordered_columns)
-        self._update_count = (
-            self._row_versions.get(row_key.value, 0) if row_key.value is not None else 0,
-            self._generation,
-            self.size.width,
-            widths,
-        )
-        self._drawing = True
-        try:
-            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location,
-                                               hover_location)
-        finally:
-            self._update_count = table_wide
-            self._drawing = False
-
-    def get_component_styles(self, *names: str):
-        # DataTable asks for `.rich_style` of its component classes on every line it draws, and each
-        # answer walks the DOM for background colours. Keep the answers until the styles change.
-        styles = super().get_component_styles(*names)
-        key = (names, self._pseudo_class_state, self.app.theme)
-        cached = self._component_cache.get(key)
-        if cached is None:
-            cached = self._component_cache[key] = _FixedRichStyle(styles, styles.rich_style)
-        return cached
-
-    def notify_style_update(self) -> None:
-        self._component_cache.clear()
-        super().notify_style_update()
+    def _column_spans(self) -> list[tuple[int, int]]:
+        """(x, width) of every column in table coordinates; column widths move only with the table-wide
+        counter (rows rebuilt, columns added or re-measured, a resize)."""
+        key = (self._update_count, self.cell_padding, len(self.columns))
+        if self._spans_key != key:
+            spans, x = [], 0
+            for column in self.ordered_columns:
+                width = column.get_render_width(self)
+                spans.append((x, width))
+                x += width
+            self._spans, self._spans_key = spans, key
+        return self._spans
 
     def sync_row(self, key: str, cells: Mapping[str, Cell]) -> int:
         """Update one row already shown (a refresh result); 0 if the row is not in the table."""
@@ -220,6 +271,7 @@ class LiveTable(DataTable):
         self._versions.clear()
         self._row_versions.clear()
         self._pending.clear()
+        self._forget_drawn()
         self._keys = [key for key, _ in rows]
         self._cells = {key: dict(cells) for key, cells in rows}
         if len(self._cells) != len(self._keys):
@@ -253,6 +305,233 @@ class LiveTable(DataTable):
         self.refresh()
         if selected in self._cells:
             self.move_cursor(row=self._keys.index(selected), animate=False)
+
+    # ---- drawing ----------------------------------------------------------------------------------
+    def _draws_body(self) -> bool:
+        """Whether LiveTable draws the body rows itself; other options fall back to the stock code."""
+        return (self.cursor_type == "row" and not self.fixed_rows
+                and not self._should_render_row_labels)
+
+    def _forget_drawn(self) -> None:
+        self._cell_cache.clear()
+        self._line_cache_fast.clear()
+        self._filler_cache.clear()
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._forget_drawn()
+
+    def get_component_styles(self, *names: str):
+        # DataTable asks for `.rich_style` of its component classes on every line it draws, and each
+        # answer walks the DOM for background colours. Keep the answers until the styles change.
+        styles = super().get_component_styles(*names)
+        key = (names, self._pseudo_class_state, self.app.theme)
+        cached = self._component_cache.get(key)
+        if cached is None:
+            cached = self._component_cache[key] = _FixedRichStyle(styles, styles.rich_style)
+        return cached
+
+    def notify_style_update(self) -> None:
+        self._component_cache.clear()
+        self._text_styles.clear()
+        self._epoch += 1
+        self._forget_drawn()
+        super().notify_style_update()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._in_paint = True  # the first line of this paint works out what the others share
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._in_paint = False
+            self._pass = None
+
+    def _paint(self) -> _Pass:
+        """This paint's shared values (kept only while a paint is under way: state moves between)."""
+        paint = self._pass
+        if paint is None:
+            paint = self._compute_pass()
+            if self._in_paint:
+                self._pass = paint
+        return paint
+
+    def _compute_pass(self) -> _Pass:
+        self._pseudo_class_state = self.get_pseudo_class_state()
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        columns = self.ordered_columns
+        widths = tuple(column.get_render_width(self) for column in columns)
+        fixed_count = self.fixed_columns
+        cursor_shown = self.show_cursor and self.cursor_type == "row"
+        fixed_style = self.get_component_styles("datatable--fixed").rich_style
+        fixed_style += Style.from_meta({"fixed": True})
+        return _Pass(
+            fast=self._draws_body(),
+            header=self.header_height if self.show_header else 0,
+            scroll_x=scroll_x,
+            scroll_y=scroll_y,
+            width=width,
+            base_style=self.rich_style,
+            fixed_style=fixed_style,
+            columns=tuple((column.key, column.key.value) for column in columns),
+            widths=widths,
+            fixed_count=fixed_count,
+            fixed_width=sum(widths[:fixed_count]),
+            filler=max(0, width - sum(widths[fixed_count:]) - self._row_label_column_width),
+            cursor_row=self.cursor_coordinate.row if cursor_shown else None,
+            hover_row=self.hover_coordinate.row,
+            key=(width, widths, self._pseudo_class_state, self.show_cursor, self._show_hover_cursor,
+                 self._epoch, self._generation, self.cell_padding, self.cursor_foreground_priority,
+                 self.cursor_background_priority),
+        )
+
+    def render_line(self, y: int) -> Strip:
+        paint = self._paint()
+        if not paint.fast:
+            return super().render_line(y)
+        if y >= paint.header:
+            y += paint.scroll_y
+        return self._render_line(y, paint.scroll_x, paint.scroll_x + paint.width, paint.base_style)
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        paint = self._paint()
+        if not paint.fast or y < paint.header:
+            self._drawing = True
+            try:
+                return super()._render_line(y, x1, x2, base_style)
+            finally:
+                self._drawing = False
+        index = y - paint.header
+        width = paint.width
+        row_key = self._row_locations.get_key(index)
+        if row_key is None:
+            return Strip.blank(width, base_style)
+        key = row_key.value
+        cursor = paint.cursor_row == index
+        hover = paint.hover_row == index
+        # Styles compare by hash in Rich, so their hashes stand in for them in the cache stamps.
+        stamp = (self._row_versions.get(key, 0), index, x1, x2, hash(base_style), cursor, hover, paint.key)
+        cached = self._line_cache_fast.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+
+        row_style = self._get_row_style(index, base_style)
+        data = self._data[row_key]
+        fixed: list[Segment] = []
+        for column_index in range(paint.fixed_count):
+            fixed.extend(self._drawn_cell(key, data, index, column_index, paint, paint.fixed_style,
+                                          cursor, hover, "fixed"))
+        scrollable: list[Segment] = []
+        for column_index in range(len(paint.columns)):
+            scrollable.extend(self._drawn_cell(key, data, index, column_index, paint, row_style,
+                                               cursor, hover, "body"))
+        scrollable.append(self._filler(index, row_style, cursor, hover, paint.filler))
+        segments = list(Segment.simplify(fixed + line_crop(scrollable, x1 + paint.fixed_width, x2, width)))
+        # The stock `Strip(...).adjust_cell_length(width).simplify()`, without two throwaway Strips when
+        # the line is already as wide as the widget (the usual case: the filler pads it to the edge).
+        length = sum([cell_len(segment.text) for segment in segments])
+        strip = Strip(segments, length)
+        if length != width:
+            strip = strip.adjust_cell_length(width, base_style).simplify()
+
+        lines = self._line_cache_fast
+        if len(lines) >= _MAX_CACHED_LINES:
+            lines.clear()
+        lines[key] = (stamp, strip)
+        return strip
+
+    def _filler(self, index: int, row_style: Style, cursor: bool, hover: bool, width: int) -> Segment:
+        """The blank run from the last column to the right edge, highlighted with the row (stock rule)."""
+        key = (index, hash(row_style), cursor, hover, width, self.show_cursor, self._show_hover_cursor)
+        cached = self._filler_cache.get(key)
+        if cached is not None:
+            return cached
+        extend_style, _ = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor, False, False)
+        extend_style = row_style + extend_style
+        extend_style += Style.from_meta({"row": index, "column": 0, "out_of_bounds": True})
+        if len(self._filler_cache) >= _MAX_CACHED_LINES:
+            self._filler_cache.clear()
+        segment = self._filler_cache[key] = Segment(" " * width, extend_style)
+        return segment
+
+    def _drawn_cell(self, key: str | None, data: dict, index: int, column_index: int, paint: _Pass,
+                    style: Style, cursor: bool, hover: bool, part: str) -> list[Segment]:
+        """One line of one cell, from the cache unless its content, size or highlight changed."""
+        column_key, column = paint.columns[column_index]
+        width = paint.widths[column_index]
+        stamp = (self._versions.get((key, column), 0), index, width, hash(style), cursor, hover, paint.key)
+        cache_key = (key, column_index, part)
+        cached = self._cell_cache.get(cache_key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        segments = self._draw_cell(data.get(column_key), index, column_index, paint, style, width,
+                                   cursor, hover)
+        cells = self._cell_cache
+        if len(cells) >= _MAX_CACHED_CELLS:
+            cells.clear()
+        cells[cache_key] = (stamp, segments)
+        return segments
+
+    def _draw_cell(self, value: object, index: int, column_index: int, paint: _Pass, style: Style,
+                   width: int, cursor: bool, hover: bool) -> list[Segment]:
+        """The stock DataTable cell renderer for a one-line body cell, with a direct path for CellText."""
+        base_style = style + Style.from_meta({"row": index, "column": column_index})
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            column_index < paint.fixed_count,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre_style = base_style + component_style
+        if isinstance(value, CellText):
+            segments = self._plain_cell(value, pre_style, post_style, width)
+            if segments is not None:
+                return segments
+        if value is None:
+            renderable = _EMPTY_TEXT
+        else:
+            renderable = default_cell_formatter(value, wrap=False, height=1) or _EMPTY_TEXT
+        options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
+        lines = self.app.console.render_lines(
+            Styled(Padding(renderable, (0, self.cell_padding)), pre_style=pre_style, post_style=post_style),
+            options,
+        )
+        return list(Segment.simplify(lines[0])) if lines else []
+
+    def _plain_cell(self, value: CellText, pre_style: Style, post_style: Style,
+                    width: int) -> list[Segment] | None:
+        """What Rich makes of a padded, one-style, no-wrap, ellipsis-overflow line, without Rich's
+        layout machinery; None when the text needs Rich (control characters, a cell too narrow)."""
+        plain = value.plain
+        padding = self.cell_padding
+        inner = width - 2 * padding
+        if inner < 2 or not plain.isprintable():
+            return None
+        text_style = self._text_styles.get(value.style)
+        if text_style is None:
+            text_style = self._text_styles[value.style] = self.app.console.get_style(value.style)
+        length = cell_len(plain)
+        if length > inner:
+            plain = set_cell_size(plain, inner - 1) + "…"
+            length = cell_len(plain)
+        edge = pre_style + post_style  # the padding: Padding's null style between the two
+        body = pre_style + text_style + post_style
+        left = " " * padding
+        right = " " * (padding + inner - length)
+        if body == edge:
+            return [Segment(left + plain + right, edge)]
+        segments = [Segment(left, edge)] if left else []
+        if plain:
+            segments.append(Segment(plain, body))
+        if right:
+            segments.append(Segment(right, edge))
+        return segments
 
 
 class CellText:
