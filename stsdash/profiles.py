@@ -462,18 +462,29 @@ class _Builder:
                 return visited, None
             assert source is not None
             if source not in self.raws:
-                return visited, f"source_profile {source}{where} does not exist"
+                return visited, (f"source_profile {source}{where} does not exist ({self._origin(current)}); "
+                                 f"add [profile {source}] to {self.paths.config} or fix source_profile")
             if source in visited:
                 if source == current and _has_static(self.effective(source)[0]):
                     # self-reference with static keys: the profile's own non-role chain is the source
                     return visited, self._source_problem(source)
-                loop = " -> ".join([*visited[visited.index(source):], source])
-                return visited, f"source_profile loop: {loop}"
+                cycle = [*visited[visited.index(source):], source]
+                where_set = ", ".join(f"{n} at {self._origin(n)}" for n in cycle[:-1])
+                return visited, (f"source_profile loop: {' -> '.join(cycle)} ({where_set}); "
+                                 "point one of them at a profile with keys, SSO or credential_source")
             visited.append(source)
             src_merged = self.effective(source)[0]
             if _has_static(src_merged) or not _has_role(src_merged):
                 return visited, self._source_problem(source)
             current = source
+
+    def _origin(self, name: str) -> str:
+        """Where profile `name` is defined, as file:line of its first section header."""
+        origins = self.raws[name].origins
+        if not origins:
+            return "?"
+        path, line = origins[0]
+        return f"{path}:{line}"
 
     def _source_problem(self, source: str) -> str | None:
         """Why botocore's chain for a source profile (keys, or no role_arn) would give no credentials."""
@@ -641,7 +652,8 @@ class _Builder:
             token = read_token(s.cache_file)
         except FileFormatError as exc:
             if s.problem is None:
-                s.problem = f"{exc} (log in again to replace it)"
+                # The exception's own hint says the same with a placeholder: name the session once.
+                s.problem = f"{exc.message}; log in again (stsdash sso login {s.name}) to replace it"
             return
         if token is None:
             return

@@ -333,9 +333,11 @@ CYCLE_CONFIG = textwrap.dedent(
 @pytest.mark.parametrize(
     ("profile", "parts"),
     [
-        ("a", ["profile a:", "source_profile loop: a -> b -> a"]),
-        ("b", ["profile b:", "source_profile loop: b -> a -> b"]),
-        ("orphan", ["profile orphan:", "source_profile nowhere does not exist"]),
+        ("a", ["profile a:", "source_profile loop: a -> b -> a", "config:1, b at", "config:5)",
+               "point one of them at a profile with keys"]),
+        ("b", ["profile b:", "source_profile loop: b -> a -> b", "config:5, a at", "config:1)"]),
+        ("orphan", ["profile orphan:", "source_profile nowhere does not exist (", "config:9)",
+                    "add [profile nowhere] to"]),
         ("self", ["profile self:", "self"]),
         ("both", ["profile both:", "source_profile", "credential_source"]),
     ],

@@ -708,6 +708,9 @@ def test_corrupt_sso_cache_is_a_session_problem(aws_home: AwsHome) -> None:
     ps = load(aws_home)
     corp = ps.sso_sessions["corp"]
     assert corp.problem and "not valid JSON" in corp.problem
+    # One line, the advice given once, with the session's own name in the command.
+    assert "\n" not in corp.problem and corp.problem.lower().count("log in again") == 1
+    assert corp.problem.endswith("log in again (stsdash sso login corp) to replace it")
     assert corp.status(NOW, AHEAD) is Status.PROBLEM
     assert ps.sso_sessions["https://old.awsapps.com/start"].token_expires_at is None
 
