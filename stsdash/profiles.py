@@ -97,6 +97,16 @@ def _setting(key: str) -> property:
     return property(get, doc=f"`{key}` as botocore reads it for this profile (None unless a string).")
 
 
+def _sso_setting(key: str, index: int) -> property:
+    def get(self: Profile) -> str | None:
+        if self.sso_resolved is not None:
+            return self.sso_resolved[index]
+        value = self.config.get(key)
+        return value if value.__class__ is str else None
+
+    return property(get, doc=f"`{key}` after merging the profile's [sso-session], if it is SSO.")
+
+
 @dataclass(slots=True)
 class Profile:
     name: str
@@ -140,19 +150,8 @@ class Profile:
     ca_bundle = _setting("ca_bundle")
     services = _setting("services")
 
-    @property
-    def sso_start_url(self) -> str | None:
-        if self.sso_resolved is not None:
-            return self.sso_resolved[0]
-        value = self.config.get("sso_start_url")
-        return value if value.__class__ is str else None
-
-    @property
-    def sso_region(self) -> str | None:
-        if self.sso_resolved is not None:
-            return self.sso_resolved[1]
-        value = self.config.get("sso_region")
-        return value if value.__class__ is str else None
+    sso_start_url = _sso_setting("sso_start_url", 0)
+    sso_region = _sso_setting("sso_region", 1)
 
     @property
     def values(self) -> dict[str, str | dict[str, str]]:
