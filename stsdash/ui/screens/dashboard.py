@@ -18,7 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from stsdash.profiles import Status
@@ -46,6 +46,7 @@ from stsdash.ui.rows import (
 from stsdash.ui.screens.details import DetailsScreen, profile_sections, session_sections
 from stsdash.ui.screens.help import HelpScreen
 from stsdash.ui.screens.sso_login import SsoLoginScreen
+from stsdash.ui.widgets.footer import SettlingFooter
 from stsdash.ui.widgets.live_table import LiveTable
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ class DashboardScreen(Screen[None]):
                 yield LiveTable(PROFILE_COLUMNS, id="profiles")
             with TabPane("SSO sessions", id="tab-sessions"):
                 yield LiveTable(SESSION_COLUMNS, id="sessions")
-        yield Footer()
+        yield SettlingFooter()
 
     def on_mount(self) -> None:
         self.title = "stsdash"
