@@ -209,3 +209,23 @@ def test_in_process_empty_home(aws_home: AwsHome, capsys: pytest.CaptureFixture[
     assert "No profiles" in capsys.readouterr().out
     assert main(["list", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"profiles": [], "sso_sessions": []}
+
+
+def test_json_has_one_item_per_line_even_when_values_look_like_the_separator() -> None:
+    from stsdash.commands.list_cmd import dump_json
+
+    tricky = '}, {"name": '
+    doc = {
+        "profiles": [
+            {"name": f"a{tricky}", "problem": tricky, "warnings": [tricky, "ünïcode"]},
+            {"name": "b", "problem": None, "warnings": []},
+        ],
+        "sso_sessions": [],
+    }
+    text = dump_json(doc)
+    assert json.loads(text) == doc
+    lines = text.splitlines()
+    # Each item on its own line, exactly as json encodes it alone.
+    assert lines[2] == "    " + json.dumps(doc["profiles"][0]) + ","
+    assert lines[3] == "    " + json.dumps(doc["profiles"][1])
+    assert '"sso_sessions": []' in text
