@@ -281,15 +281,15 @@ class LiveTable(DataTable):
         widths = [column.content_width for column in ordered]
         locations, data, meta = self._row_locations, self._data, self.rows
         blank: Cell = ("", "")
-        # `_text` inlined: this loop runs once per cell, tens of thousands of times at launch.
-        style_of, make_text = self.styles_map.get, CellText
+        text = self._text
         for index, (key, cells) in enumerate(rows):
             row_key = RowKey(key)
             locations[row_key] = index
             row_data = {}
             for position, (column_key, column) in enumerate(specs):
-                plain, style = cells.get(column, blank)
-                row_data[column_key] = make_text(plain, style_of(style, ""))
+                cell = cells.get(column, blank)
+                row_data[column_key] = text(cell)
+                plain = cell[0]
                 # Printable ASCII is as wide as it is long; only other text needs Rich's width table.
                 width = len(plain) if plain.isascii() and plain.isprintable() else cell_len(plain)
                 if width > widths[position]:
