@@ -22,7 +22,7 @@ from stsdash.errors import MfaCodeError, NetworkError, ProviderError, StsdashErr
 from stsdash.secrets import SecretStore
 from stsdash.settings import ProfileSettings, Settings
 from stsdash.timeutil import utcnow
-from tests.support.awsenv import resolved_credentials
+from tests.support.awsenv import assert_resolves, resolved_credentials
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
 GOOD_CODES = {"123456", "234567", "345678", "456789", "567890"}
@@ -684,13 +684,7 @@ def _role_via_mfa_user(aws_home, setup) -> None:
 
 
 def _assert_botocore_reads_exactly(target: str, creds: Credentials, moto_url: str) -> None:
-    frozen = resolved_credentials(target)
-    assert frozen is not None
-    assert (frozen.access_key, frozen.secret_key, frozen.token) == (
-        creds.access_key_id,
-        creds.secret_access_key,
-        creds.session_token,
-    )
+    frozen = assert_resolves(target, creds)
     assert ":assumed-role/dev/" in caller_arn(frozen, moto_url)
 
 

@@ -24,7 +24,7 @@ from stsdash.awsfiles.writer import (
 )
 from stsdash.creds import Credentials
 from stsdash.errors import WriteRefused
-from tests.support.awsenv import resolved_credentials
+from tests.support.awsenv import assert_resolves, resolved_credentials
 
 EXPIRY = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -49,16 +49,6 @@ def managed_block(name: str, tag: str, eol: str = "\n") -> str:
         f"{MANAGED_MARKER} = true",
     ]
     return eol.join(lines) + eol
-
-
-def assert_resolves(profile: str, creds: Credentials) -> None:
-    got = resolved_credentials(profile)
-    assert got is not None
-    assert (got.access_key, got.secret_key, got.token) == (
-        creds.access_key_id,
-        creds.secret_access_key,
-        creds.session_token,
-    )
 
 
 def snapshot(profiles: list[str]) -> dict[str, object]:

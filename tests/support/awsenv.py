@@ -9,8 +9,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from stsdash.creds import Credentials
 
 # Variables that would leak the developer's own AWS setup into a test.
 _SCRUB_PREFIXES = ("AWS_", "STSDASH_", "PYTHON_KEYRING_BACKEND", "XDG_")
@@ -104,3 +108,15 @@ def resolved_credentials(profile: str):
     """What botocore resolves for `profile` (frozen), or None. This is the reference reader."""
     creds = botocore_session(profile).get_credentials()
     return None if creds is None else creds.get_frozen_credentials()
+
+
+def assert_resolves(profile: str, creds: Credentials):
+    """botocore resolves `profile` to exactly `creds`; returns what it resolved (frozen)."""
+    got = resolved_credentials(profile)
+    assert got is not None
+    assert (got.access_key, got.secret_key, got.token) == (
+        creds.access_key_id,
+        creds.secret_access_key,
+        creds.session_token,
+    )
+    return got
