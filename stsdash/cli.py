@@ -61,7 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("stsdash: interrupted", file=sys.stderr)
-        return 130
+        from stsdash.exiting import leave_now
+
+        leave_now(130)  # worker threads may still wait on the network: do not join them
 
 
 def _has_command(parser: argparse.ArgumentParser, name: str) -> bool:

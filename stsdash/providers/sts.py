@@ -17,13 +17,18 @@ from urllib.parse import quote
 import requests
 from requests_aws4auth import AWS4Auth
 
+from stsdash import netlimits
 from stsdash.creds import Credentials, Identity
 from stsdash.errors import MfaCodeError, NetworkError, ProviderError
 from stsdash.providers import stsxml
 from stsdash.providers.base import ProviderResult
 from stsdash.providers.http import (
+    CONNECT_TIMEOUT,
     RETRYABLE_STATUS,
+    STALLED_HINT,
+    CallAborted,
     Outcome,
+    ResponseTooLarge,
     RetryPolicy,
     make_session,
     send_with_retries,
@@ -89,7 +94,7 @@ class StsClient:
         endpoint_url: str,
         signing_region: str,
         verify: bool | str = True,
-        timeout: float = 10.0,
+        timeout: float | None = None,
         max_attempts: int = 4,
         session: requests.Session | None = None,
         profile: str | None = None,
@@ -97,7 +102,7 @@ class StsClient:
         self.endpoint_url = endpoint_url.rstrip("/") + "/"
         self.signing_region = signing_region
         self.verify = verify
-        self.timeout = timeout
+        self.timeout = timeout if timeout is not None else netlimits.current().read_timeout
         self.max_attempts = max(1, max_attempts)
         self.session = session or make_session(timeout=timeout)
         self.profile = profile  # named in every error message
@@ -322,7 +327,7 @@ class StsClient:
             headers={"Content-Type": CONTENT_TYPE},
             auth=auth,
             verify=self.verify,
-            timeout=(min(5.0, self.timeout), self.timeout),
+            timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout),
             allow_redirects=False,
         )
 
@@ -483,6 +488,10 @@ def network_failure_kind(exc: BaseException) -> str:
     """refused | dns | connect-timeout | read-timeout | reset | ssl | proxy | other."""
     import urllib3.exceptions as u3
 
+    if isinstance(exc, CallAborted):
+        return exc.reason  # "deadline" | "cancelled"
+    if isinstance(exc, ResponseTooLarge):
+        return "too-large"
     if isinstance(exc, requests.exceptions.ProxyError):
         return "proxy"
     if isinstance(exc, requests.exceptions.SSLError):
@@ -517,16 +526,21 @@ _NETWORK_TEXT = {
     ),
     "proxy": ("the proxy refused or failed", "Check HTTPS_PROXY / NO_PROXY."),
     "other": ("network error", "Check your network and endpoint_url."),
+    "deadline": ("no complete answer in time", STALLED_HINT),
+    "cancelled": ("cancelled", "The call was abandoned on request; nothing was written."),
+    "too-large": ("the answer is far larger than any STS answer", "Check endpoint_url and any proxy."),
 }
 
 
 def network_error(exc: BaseException, endpoint_url: str, action: str, profile: str | None) -> NetworkError:
     kind = network_failure_kind(exc)
     what, hint = _NETWORK_TEXT[kind]
+    if isinstance(exc, CallAborted) and exc.seconds:
+        what = f"no complete answer within {exc.seconds:g} s"
     return NetworkError(
         f"{action}: cannot reach STS at {endpoint_url}: {what}",
         profile=profile,
         code=kind,
         hint=hint,
-        retryable=kind not in ("dns", "ssl"),
+        retryable=kind not in ("dns", "ssl", "cancelled", "too-large"),
     )

@@ -14,8 +14,11 @@ import requests
 from stsdash.errors import NetworkError, ProviderError
 from stsdash.providers.http import (
     RETRYABLE_STATUS,
+    STALLED_HINT,
+    CallAborted,
     Outcome,
     RetryPolicy,
+    failure_text,
     make_session,
     send_with_retries,
 )
@@ -142,10 +145,11 @@ class OidcClient:
             )
         except requests.RequestException as exc:
             raise NetworkError(
-                f"cannot reach the SSO-OIDC endpoint {self.endpoint_url}: {type(exc).__name__}",
+                f"cannot reach the SSO-OIDC endpoint {self.endpoint_url}: {failure_text(exc)}",
                 code="NetworkError",
-                retryable=True,
-            ) from exc
+                retryable=not isinstance(exc, CallAborted) or exc.reason != "cancelled",
+                hint=STALLED_HINT if isinstance(exc, CallAborted | requests.Timeout) else None,
+            ) from None
         if response.status_code == 200:
             try:
                 data = response.json()

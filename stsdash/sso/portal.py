@@ -20,8 +20,11 @@ from stsdash.errors import NetworkError, ProviderError, SsoLoginRequired
 from stsdash.providers.base import ProviderResult
 from stsdash.providers.http import (
     RETRYABLE_STATUS,
+    STALLED_HINT,
+    CallAborted,
     Outcome,
     RetryPolicy,
+    failure_text,
     make_session,
     send_with_retries,
 )
@@ -206,10 +209,11 @@ class PortalClient:
             )
         except requests.RequestException as exc:
             raise NetworkError(
-                f"cannot reach the SSO portal {self.endpoint_url}: {type(exc).__name__}",
+                f"cannot reach the SSO portal {self.endpoint_url}: {failure_text(exc)}",
                 code="NetworkError",
-                retryable=True,
-            ) from exc
+                retryable=not isinstance(exc, CallAborted) or exc.reason != "cancelled",
+                hint=STALLED_HINT if isinstance(exc, CallAborted | requests.Timeout) else None,
+            ) from None
         if response.status_code == 200:
             if not response.content:
                 return {}
