@@ -1,8 +1,8 @@
 """SSO portal client: GetRoleCredentials, ListAccounts, ListAccountRoles, Logout, kept under the rate limit.
 
 The portal allows about 20 requests a second per session; discovery across hundreds of accounts hits 429
-in other tools. Every call first takes a token from a bucket shared by all clients of the same session,
-and a 429 that still happens is retried with backoff rather than failing the sync.
+in other tools. Every call first takes a slot from a sliding-window limiter shared by all clients of the
+same session, and a 429 that still happens is retried with backoff rather than failing the sync.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from stsdash.providers.http import (
     send_with_retries,
 )
 
-DEFAULT_RATE = 18.0  # requests/second: a margin under the portal's ~20
+DEFAULT_RATE = 18.0  # requests/second for a TokenBucket
 DEFAULT_BURST = 4
+WINDOW_LIMIT = 20  # the portal's limit: requests in any one second
+WINDOW_SECONDS = 1.0
 PAGE_SIZE = 100  # the API's maximum max_result
 
 
@@ -90,25 +92,75 @@ class TokenBucket:
                 wait = (1.0 - self._tokens) / self.rate
             self._sleep(wait)
 
+    def release(self) -> None:
+        """Nothing to give back: a bucket refills with time."""
+
     def penalize(self, seconds: float) -> None:
         """After a 429, hold back every client of this session, not just the one that was throttled."""
         with self._lock:
             self._tokens = min(self._tokens, 0.0) - seconds * self.rate
 
 
-_BUCKETS: dict[tuple[str, str], TokenBucket] = {}
+class WindowLimiter:
+    """At most `limit` requests in any `window` seconds, as the server counts them. Thread-safe.
+
+    A token bucket lets its full burst plus a second's refill through in the first second (22 for
+    4 + 18/s). Here a request holds its slot from `acquire()` until `window` seconds after its answer
+    came back (`release()`): the server saw it before the answer, so the next request that takes the
+    slot arrives more than `window` after it, whatever the scheduling of threads or the latency.
+    """
+
+    def __init__(
+        self,
+        limit: int = WINDOW_LIMIT,
+        window: float = WINDOW_SECONDS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = max(1, limit)
+        self.window = window
+        self._clock = clock
+        self._free_at: list[float] = []  # when each released slot becomes usable again
+        self._in_use = 0
+        self._hold_until = 0.0
+        self._cond = threading.Condition()
+
+    def acquire(self) -> None:
+        with self._cond:
+            while True:
+                now = self._clock()
+                self._free_at = [t for t in self._free_at if t > now]
+                busy = self._in_use + len(self._free_at)
+                if busy < self.limit and now >= self._hold_until:
+                    self._in_use += 1
+                    return
+                waits = [t - now for t in self._free_at] + [self._hold_until - now]
+                wait = min((w for w in waits if w > 0), default=None)
+                self._cond.wait(wait)
+
+    def release(self) -> None:
+        with self._cond:
+            self._in_use = max(0, self._in_use - 1)
+            self._free_at.append(self._clock() + self.window)
+            self._cond.notify_all()
+
+    def penalize(self, seconds: float) -> None:
+        """After a 429, hold back every client of this session for `seconds`."""
+        with self._cond:
+            self._hold_until = max(self._hold_until, self._clock() + seconds)
+
+
+_BUCKETS: dict[tuple[str, str], WindowLimiter] = {}
 _BUCKETS_LOCK = threading.Lock()
 
 
-def bucket_for(
-    endpoint: str, session_name: str, *, rate: float = DEFAULT_RATE, burst: int = DEFAULT_BURST
-) -> TokenBucket:
-    """The one bucket for (endpoint, SSO session) in this process."""
+def bucket_for(endpoint: str, session_name: str) -> WindowLimiter:
+    """The one limiter for (endpoint, SSO session) in this process."""
     key = (endpoint, session_name)
     with _BUCKETS_LOCK:
         bucket = _BUCKETS.get(key)
-        if bucket is None or bucket.rate != rate:
-            bucket = _BUCKETS[key] = TokenBucket(rate, burst)
+        if bucket is None:
+            bucket = _BUCKETS[key] = WindowLimiter()
         return bucket
 
 
@@ -121,7 +173,7 @@ class PortalClient:
         access_token: str,
         *,
         session_name: str,
-        bucket: TokenBucket | None = None,
+        bucket: WindowLimiter | TokenBucket | None = None,
         http: requests.Session | None = None,
         verify: bool | str = True,
         max_attempts: int = 8,
@@ -191,7 +243,12 @@ class PortalClient:
 
         def send() -> requests.Response:
             self.bucket.acquire()
-            return self.http.request(method, url, params=params or None, headers=headers, verify=self.verify)
+            try:
+                return self.http.request(
+                    method, url, params=params or None, headers=headers, verify=self.verify
+                )
+            finally:
+                self.bucket.release()
 
         def classify(response: requests.Response | None, exc: BaseException | None) -> Outcome:
             if exc is not None:
