@@ -72,6 +72,13 @@ def read_policy_file(path_text: str, *, where: str) -> str:
     return compact_policy(text, where=f"{where} (policy_file {path})")
 
 
+def session_policy(policy: str | None, policy_file: str | None, *, profile: str) -> str | None:
+    """The inline session policy of a profile's settings (the file is read now), or None."""
+    if policy_file:
+        return read_policy_file(policy_file, where=f"profile {profile}")
+    return policy
+
+
 def policy_error_hint(code: str, message: str) -> str:
     """Plain words for STS's session-policy errors."""
     if code == "PackedPolicyTooLarge":
