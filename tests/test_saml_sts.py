@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from stsdash.demo.stsproxy import StsProxy
 from stsdash.errors import ProviderError
 from stsdash.providers.sts import StsClient
+from stsdash_demo.stsproxy import StsProxy
 from tests.support.saml import PROVIDER, make_response, role_arn
 
 

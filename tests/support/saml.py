@@ -22,7 +22,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 if TYPE_CHECKING:
-    from stsdash.demo.stsproxy import StsProxy
+    from stsdash_demo.stsproxy import StsProxy
     from tests.support.motoserver import MotoServer
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -102,7 +102,7 @@ def make_response(roles: Sequence[tuple[str, str]] = (), **kwargs: object) -> st
 
 @pytest.fixture(scope="session")
 def saml_sts_server(moto_noauth: MotoServer) -> Iterator[StsProxy]:
-    from stsdash.demo.stsproxy import StsProxy
+    from stsdash_demo.stsproxy import StsProxy
 
     with StsProxy(moto_noauth.url) as proxy:
         yield proxy
