@@ -10,7 +10,7 @@ on every value it shows.
 from __future__ import annotations
 
 import re
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 # C0 and C1 controls, DEL, line/paragraph separators, zero-width and bidirectional formatting marks.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -57,6 +57,6 @@ def protect_std_streams() -> None:
     import sys
 
     if not isinstance(sys.stdout, SafeStream):
-        sys.stdout = SafeStream(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = cast(TextIO, SafeStream(sys.stdout))
     if not isinstance(sys.stderr, SafeStream):
-        sys.stderr = SafeStream(sys.stderr)  # type: ignore[assignment]
+        sys.stderr = cast(TextIO, SafeStream(sys.stderr))
