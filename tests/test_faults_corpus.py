@@ -1150,7 +1150,7 @@ PORTAL_ERRORS = [
                 },
             )
         ],
-        ["refusing to write [s-session]: the value for aws_secret_access_key contains a line break"],
+        ["GetRoleCredentials returned an incomplete answer", "secretAccessKey contains control"],
     ),
     ("dropped", [None] * 12, ["cannot reach the SSO portal"]),
 ]

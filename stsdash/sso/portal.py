@@ -7,6 +7,7 @@ same session, and a 429 that still happens is retried with backoff rather than f
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -15,6 +16,7 @@ from typing import Any
 
 import requests
 
+from stsdash.answers import BAD_ANSWER_HINT, BadAnswer, Fields, load_json
 from stsdash.creds import Credentials
 from stsdash.errors import NetworkError, ProviderError, SsoLoginRequired
 from stsdash.providers.base import ProviderResult
@@ -34,6 +36,8 @@ DEFAULT_BURST = 4
 WINDOW_LIMIT = 20  # the portal's limit: requests in any one second
 WINDOW_SECONDS = 1.0
 PAGE_SIZE = 100  # the API's maximum max_result
+MAX_PAGES = 1000  # 100,000 accounts; a server that never stops sending nextToken is cut here
+MAX_EPOCH_MS = 1 << 50
 
 
 def portal_endpoint(region: str, env: Mapping[str, str]) -> str:
@@ -59,6 +63,16 @@ def login_required_message(session_name: str) -> str:
         f"To refresh this SSO session run `stsdash sso login {session_name}` "
         f"(or `aws sso login --sso-session {session_name}`)."
     )
+
+
+_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)  # IAM's rule for role names
+
+
+def _account_id(item: Fields) -> str:
+    value = item.text("accountId", max_len=12) or ""
+    if not (len(value) == 12 and value.isascii() and value.isdigit()):
+        raise BadAnswer(item.server, f"{item.where}.accountId is not a 12-digit account id")
+    return value
 
 
 class TokenBucket:
@@ -195,49 +209,79 @@ class PortalClient:
         data = self._call(
             "GET", "/federation/credentials", {"role_name": role_name, "account_id": account_id}
         )
-        role = data.get("roleCredentials") or {}
         try:
-            expiration = datetime.fromtimestamp(int(role["expiration"]) / 1000.0, UTC)
+            role = Fields(data, "GetRoleCredentials").obj("roleCredentials")
+            assert role is not None
+            millis = role.number("expiration", low=1, high=MAX_EPOCH_MS)
             creds = Credentials(
-                access_key_id=role["accessKeyId"],
-                secret_access_key=role["secretAccessKey"],
-                session_token=role["sessionToken"],
-                expiration=expiration,
+                access_key_id=role.text("accessKeyId", max_len=128) or "",
+                secret_access_key=role.text("secretAccessKey", max_len=1024) or "",
+                session_token=role.text("sessionToken", max_len=32768),
+                expiration=datetime.fromtimestamp((millis or 0) / 1000.0, UTC),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except BadAnswer as exc:
             raise ProviderError(
-                "GetRoleCredentials returned an incomplete answer", code="InvalidResponse"
-            ) from exc
+                f"GetRoleCredentials returned an incomplete answer from {self.endpoint_url}: "
+                f"{exc.message.split(': ', 1)[-1]}",
+                code="InvalidResponse",
+                hint=BAD_ANSWER_HINT,
+            ) from None
+        problem = creds.problem()
+        if problem:
+            raise ProviderError(
+                f"GetRoleCredentials from {self.endpoint_url} is unusable: {problem}",
+                code="InvalidResponse",
+                hint="The portal never sends this; check the computer's clock and AWS_ENDPOINT_URL_SSO.",
+            )
         # The answer names no session, so there is no full ARN to report; GetCallerIdentity can tell.
         return ProviderResult(credentials=creds, identity=None)
 
     def list_accounts(self) -> list[dict[str, Any]]:
-        return self._paginate("/assignment/accounts", {}, "accountList")
+        accounts = []
+        for item in self._paginate("/assignment/accounts", {}, "accountList"):
+            accounts.append({
+                "accountId": _account_id(item),
+                "accountName": item.text("accountName", max_len=256, required=False) or "",
+                "emailAddress": item.text("emailAddress", max_len=320, required=False) or "",
+            })
+        return accounts
 
     def list_account_roles(self, account_id: str) -> list[dict[str, Any]]:
-        return self._paginate("/assignment/roles", {"account_id": account_id}, "roleList")
+        roles = []
+        for item in self._paginate("/assignment/roles", {"account_id": account_id}, "roleList"):
+            name = item.text("roleName", max_len=64) or ""
+            if not _ROLE_NAME.fullmatch(name):
+                raise BadAnswer(item.server, f"{item.where}.roleName is not an IAM role name")
+            roles.append({"roleName": name, "accountId": _account_id(item)})
+        return roles
 
     def logout(self) -> None:
         self._call("POST", "/logout", {})
 
-    def _paginate(self, path: str, params: dict[str, str], key: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
+    def _paginate(self, path: str, params: dict[str, str], key: str) -> list[Fields]:
+        items: list[Fields] = []
         token: str | None = None
         seen: set[str] = set()
-        while True:
+        server = f"SSO portal {path}"
+        for _ in range(MAX_PAGES):
             query = {**params, "max_result": str(PAGE_SIZE)}
             if token:
                 query["next_token"] = token
-            data = self._call("GET", path, query)
-            items.extend(data.get(key) or [])
-            token = data.get("nextToken")
+            page = Fields(self._call("GET", path, query), server)
+            items.extend(page.objects(key, max_items=10 * PAGE_SIZE))
+            token = page.text("nextToken", required=False, max_len=8192)
             if not token:
                 return items
             if token in seen:  # a server repeating a token would loop forever
                 raise ProviderError(f"{path} repeated a pagination token", code="InvalidResponse")
             seen.add(token)
+        raise ProviderError(
+            f"{server} at {self.endpoint_url} kept sending nextToken: stopped after {MAX_PAGES} pages",
+            code="InvalidResponse",
+            hint="No assignment list is that long; check AWS_ENDPOINT_URL_SSO and any proxy in between.",
+        )
 
-    def _call(self, method: str, path: str, params: dict[str, str]) -> dict[str, Any]:
+    def _call(self, method: str, path: str, params: dict[str, str]) -> Any:
         url = self.endpoint_url + path
         headers = {"x-amz-sso_bearer_token": self._access_token}
 
@@ -275,19 +319,21 @@ class PortalClient:
             if not response.content:
                 return {}
             try:
-                data = response.json()
-            except ValueError as exc:
+                return load_json(response.content, f"SSO portal {path}")
+            except BadAnswer as exc:
                 raise ProviderError(
-                    f"SSO portal {path} returned invalid JSON", code="InvalidResponse"
-                ) from exc
-            return data if isinstance(data, dict) else {}
+                    f"SSO portal {path} returned invalid JSON from {self.endpoint_url} "
+                    f"({exc.message.split(': ', 1)[-1]})",
+                    code="InvalidResponse",
+                    hint=BAD_ANSWER_HINT,
+                ) from None
         raise self._error(response, path)
 
     def _error(self, response: requests.Response, path: str) -> ProviderError:
         code = response.headers.get("x-amzn-ErrorType", "").split(":", 1)[0] or f"HTTP{response.status_code}"
         try:
-            message = str((response.json() or {}).get("message") or "")
-        except (ValueError, AttributeError):
+            message = str((load_json(response.content, "SSO portal") or {}).get("message") or "")[:300]
+        except (BadAnswer, AttributeError):
             message = ""
         if response.status_code == 401 or code == "UnauthorizedException":
             return SsoLoginRequired(
