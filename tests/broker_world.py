@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import textwrap
-from pathlib import Path
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
 GOOD_CODES = {"123456", "234567", "345678", "456789", "567890"}
@@ -42,9 +39,3 @@ def write_world(aws_home, sts_proxy, seed) -> None:
     keys = f"aws_access_key_id = {seed.access_key_id}\naws_secret_access_key = {seed.secret_access_key}\n"
     aws_home.write_credentials(f"[alice]\n{keys}\n[bob]\n{keys}")
 
-
-def short_runtime_dir() -> Path:
-    """A runtime dir with a short path: a Unix socket path must fit in 108 bytes."""
-    path = Path(tempfile.mkdtemp(prefix="sdrt"))
-    os.chmod(path, 0o700)
-    return path

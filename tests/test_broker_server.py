@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from stsdash.broker.server import PATH, CredentialServer, host_is_loopback, user
 from stsdash.creds import Credentials
 from stsdash.engine import RefreshEngine
 from stsdash.settings import Settings
-from tests.broker_world import short_runtime_dir, write_world
+from tests.broker_world import write_world
 
 _NO_PROXY = {"http": None, "https": None}
 FAKE = Credentials("ASIAFAKEEXAMPLE", "FAKE-SECRET-EXAMPLE", "FAKE-TOKEN-EXAMPLE",
@@ -151,13 +150,9 @@ def test_user_agent_product_is_clean():
 @pytest.fixture
 def world(aws_home, sts_proxy, moto_auth, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", sts_proxy.url)
-    runtime = short_runtime_dir()
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    aws_home.env["XDG_RUNTIME_DIR"] = str(runtime)
     aws_home.env["AWS_ENDPOINT_URL_STS"] = sts_proxy.url
     write_world(aws_home, sts_proxy, moto_auth.seed)
-    yield aws_home
-    shutil.rmtree(runtime, ignore_errors=True)
+    return aws_home
 
 
 def _wait_until(condition, *, timeout: float = 30.0) -> None:

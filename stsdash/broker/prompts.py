@@ -53,9 +53,9 @@ class BrokeredCodes:
                 code = self.first(request)
                 self.routes.append("terminal")
                 return code
-            except MfaCodeRequired as exc:
-                if request.attempt > 1 and request.last_error:
-                    raise exc from None  # a rejected --code: its own message says what happened
+            except MfaCodeRequired:
+                if request.attempt > 1 and self.routes[-1:] == ["terminal"]:
+                    raise  # a rejected --code: its own message says what happened
         try:
             code = ask_dashboard(request, caller=self.caller, env=self.env)
             self.routes.append("dashboard")
