@@ -32,7 +32,7 @@ class StsdashApp(App[None]):
     TITLE = "stsdash"
     COMMANDS = App.COMMANDS | {StsdashCommands}
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("C", "callers", "Callers", key_display="C")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("C", "callers", "Callers", key_display="C", show=False)]
 
     def __init__(
         self,
