@@ -162,6 +162,9 @@ def user_agent_product(value: str | None) -> str:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False  # a random port; never steal one
+    # socketserver listens with a backlog of 5: when many SDKs start at once the kernel drops the
+    # other connections' SYNs and each client waits a whole second (then 3, 7...) to retry.
+    request_queue_size = 1024
 
     def handle_error(self, request: object, client_address: object) -> None:
         log.debug("connection error from a local client", exc_info=True)
