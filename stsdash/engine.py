@@ -288,7 +288,7 @@ class RefreshEngine:
         return None
 
     def _write(
-        self, writer: CredentialsWriter, updates: list[tuple[str, Credentials, Mapping[str, str | None]]]
+        self, writer: CredentialsWriter, updates: Sequence[tuple[str, Credentials, Mapping[str, str | None]]]
     ) -> dict[str, StsdashError]:
         """Group commit: everything that finished while the last write ran goes in one transaction.
 
