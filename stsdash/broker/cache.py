@@ -91,7 +91,7 @@ class ServedCredentials:
             return self._renew()
 
     def _renew(self) -> Credentials:
-        from stsdash.broker.prompts import once_per_device
+        from stsdash.broker.prompts import once_per_device, with_sso_login
 
         previous = self._creds
 
@@ -106,8 +106,15 @@ class ServedCredentials:
                 creds = self.engine.credentials_for(self.profile, code_provider=codes)
             return creds
 
+        caller = getattr(self.code_provider, "caller", f"credential server for {self.profile}")
         try:
-            creds = once_per_device(self.code_provider, fetch, env=self.engine.env)
+            creds = with_sso_login(
+                lambda: once_per_device(self.code_provider, fetch, env=self.engine.env),
+                engine=self.engine,
+                profile=self.profile,
+                caller=caller,
+                env=self.engine.env,
+            )
         except StsdashError as exc:
             self.last_error = exc
             self._changed()

@@ -7,6 +7,9 @@ user is refused before a byte is read. One JSON line each way per connection:
   request   {"op": "code", "serial", "profiles", "reason", "attempt", "last_error", "caller"}
   answer    {"code": "123456"} | {"code": null}  (cancelled) | {"error": "..."}
 
+  request   {"op": "sso-login", "session", "profiles", "caller"}
+  answer    {"ok": true} (a valid token is cached now) | {"ok": false}
+
 The dashboard decides what to show; this module only carries requests and answers, and keeps the list
 of pending prompts for the callers view.
 """
@@ -48,12 +51,14 @@ class PendingPrompt:
 
     pid: int | None
     caller: str
-    serial: str
+    serial: str  # the MFA device, or the SSO session for a login
     profiles: tuple[str, ...]
     since: float = field(default_factory=time.time)
+    kind: str = "MFA code"  # or "SSO login"
 
 
 AskCode = Callable[["MfaRequest", PendingPrompt], "str | None"]
+AskLogin = Callable[[str, PendingPrompt], bool]
 
 
 def peer_uid(conn: socket.socket) -> tuple[int | None, int | None]:
@@ -71,9 +76,10 @@ def peer_uid(conn: socket.socket) -> tuple[int | None, int | None]:
 class PromptSocket:
     """Listens on the prompt socket and hands each code request to `ask` (which may block)."""
 
-    def __init__(self, ask: AskCode, *, env: Mapping[str, str] | None = None,
+    def __init__(self, ask: AskCode, *, login: AskLogin | None = None, env: Mapping[str, str] | None = None,
                  on_change: Callable[[], None] | None = None) -> None:
         self.ask = ask
+        self.login = login
         self.on_change = on_change
         self.path: Path = socket_path(env)
         self.pending: dict[int, PendingPrompt] = {}
@@ -131,22 +137,32 @@ class PromptSocket:
                 return
             conn.settimeout(5)
             try:
-                request, caller = _read_request(conn)
-            except (OSError, ValueError) as exc:
+                message = _read_message(conn)
+                if message.get("op") == "sso-login" and self.login is not None:
+                    session, profiles, caller = _login_request(message)
+                    prompt = PendingPrompt(pid, caller, session, profiles, kind="SSO login")
+                    login = self.login
+                    answer = self._pending(prompt, lambda: {"ok": bool(login(session, prompt))})
+                else:
+                    request, caller = _code_request(message)
+                    prompt = PendingPrompt(pid, caller, request.serial, tuple(request.profiles))
+                    answer = self._pending(prompt, lambda: {"code": self.ask(request, prompt)})
+            except (OSError, ValueError, TypeError) as exc:
                 log.warning("bad prompt request: %s", exc)
                 return
-            prompt = PendingPrompt(pid, caller, request.serial, tuple(request.profiles))
-            key = id(prompt)
-            self._set_pending(key, prompt)
-            try:
-                code = self.ask(request, prompt)
-                answer: dict[str, str | None] = {"code": code}
-            except StsdashError as exc:
-                answer = {"error": str(exc)}
-            finally:
-                self._set_pending(key, None)
             with contextlib.suppress(OSError):
                 conn.sendall(json.dumps(answer).encode() + b"\n")
+
+    def _pending(self, prompt: PendingPrompt, run: Callable[[], dict[str, object]]) -> dict[str, object]:
+        """Run `run` while `prompt` is listed as pending; an error becomes the answer."""
+        key = id(prompt)
+        self._set_pending(key, prompt)
+        try:
+            return run()
+        except StsdashError as exc:
+            return {"error": str(exc)}
+        finally:
+            self._set_pending(key, None)
 
     def _set_pending(self, key: int, prompt: PendingPrompt | None) -> None:
         with self._pending_lock:
@@ -158,24 +174,41 @@ class PromptSocket:
             self.on_change()
 
 
-def _read_request(conn: socket.socket) -> tuple[MfaRequest, str]:
-    from stsdash.engine import MfaRequest
+def _read_message(conn: socket.socket) -> dict[str, object]:
+    message = json.loads(_read_line(conn))
+    if not isinstance(message, dict):
+        raise ValueError("not a request")
+    return message
 
-    data = _read_line(conn)
-    message = json.loads(data)
-    if not isinstance(message, dict) or message.get("op") != "code":
-        raise ValueError("not a code request")
+
+def _names(message: dict[str, object]) -> list[str]:
     profiles = message.get("profiles")
     if not isinstance(profiles, list) or not all(isinstance(p, str) for p in profiles):
         raise ValueError("profiles must be a list of names")
+    return profiles
+
+
+def _code_request(message: dict[str, object]) -> tuple[MfaRequest, str]:
+    from stsdash.engine import MfaRequest
+
+    if message.get("op") != "code":
+        raise ValueError("not a code request")
+    attempt = message.get("attempt", 1)
     request = MfaRequest(
         serial=str(message.get("serial", "")),
-        profiles=profiles,
+        profiles=_names(message),
         reason=str(message.get("reason", "")),
-        attempt=int(message.get("attempt", 1)),
+        attempt=attempt if isinstance(attempt, int) else 1,
         last_error=str(message["last_error"]) if message.get("last_error") else None,
     )
     return request, str(message.get("caller", "unknown caller"))[:200]
+
+
+def _login_request(message: dict[str, object]) -> tuple[str, tuple[str, ...], str]:
+    session = message.get("session")
+    if not isinstance(session, str) or not session:
+        raise ValueError("session must be a name")
+    return session, tuple(_names(message)), str(message.get("caller", "unknown caller"))[:200]
 
 
 def _read_line(conn: socket.socket) -> bytes:
@@ -203,13 +236,7 @@ def _answers(path: Path) -> bool:
 def ask_dashboard(request: MfaRequest, *, caller: str, env: Mapping[str, str] | None = None,
                   timeout: float = 600.0) -> str | None:
     """The code the dashboard's user typed (None: they cancelled). DashboardUnavailable if none runs."""
-    try:
-        path = socket_path(env)
-    except (OSError, StsdashError) as exc:
-        raise DashboardUnavailable(f"no dashboard to ask: {exc}") from None
-    if not path.exists():
-        raise DashboardUnavailable("no dashboard is running")
-    message = {
+    answer = _exchange({
         "op": "code",
         "serial": request.serial,
         "profiles": list(request.profiles),
@@ -217,7 +244,26 @@ def ask_dashboard(request: MfaRequest, *, caller: str, env: Mapping[str, str] | 
         "attempt": request.attempt,
         "last_error": request.last_error,
         "caller": caller,
-    }
+    }, env=env, timeout=timeout)
+    code = answer.get("code")
+    return str(code) if code else None
+
+
+def ask_dashboard_login(session: str, *, profiles: list[str], caller: str,
+                        env: Mapping[str, str] | None = None, timeout: float = 900.0) -> bool:
+    """Have the dashboard log in to SSO `session` (one login for every caller); True once it has."""
+    answer = _exchange({"op": "sso-login", "session": session, "profiles": profiles, "caller": caller},
+                       env=env, timeout=timeout)
+    return bool(answer.get("ok"))
+
+
+def _exchange(message: dict[str, object], *, env: Mapping[str, str] | None, timeout: float) -> dict:
+    try:
+        path = socket_path(env)
+    except (OSError, StsdashError) as exc:
+        raise DashboardUnavailable(f"no dashboard to ask: {exc}") from None
+    if not path.exists():
+        raise DashboardUnavailable("no dashboard is running")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(CONNECT_TIMEOUT)
         try:
@@ -231,9 +277,10 @@ def ask_dashboard(request: MfaRequest, *, caller: str, env: Mapping[str, str] | 
         except (OSError, ValueError) as exc:
             raise DashboardUnavailable(f"the dashboard did not answer: {exc}") from None
     if not line:
-        raise DashboardUnavailable("the dashboard closed before a code was given")
+        raise DashboardUnavailable("the dashboard closed before answering")
     answer = json.loads(line)
+    if not isinstance(answer, dict):
+        raise DashboardUnavailable("the dashboard gave an answer that is not understood")
     if answer.get("error"):
         raise StsdashError(str(answer["error"]))
-    code = answer.get("code")
-    return str(code) if code else None
+    return answer

@@ -4,6 +4,9 @@
 way to ask, the request goes to the running dashboard's prompt socket, else to a desktop dialog, else
 it fails with an error that says how to refresh by hand.
 
+`with_sso_login` does the same for an expired SSO token: the running dashboard logs in once for every
+caller that asks (its login modal, one per session), then each caller tries again.
+
 `once_per_device` is what makes ten processes that need the same device at once cost one code: the
 first takes a lock file for the device, asks, and stores the MFA session (the engine keeps it in the
 keyring); the others wait on the lock and then find that session, so they need no code at all.
@@ -16,13 +19,13 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from stsdash.broker.dialog import ask_dialog
-from stsdash.broker.ipc import DashboardUnavailable, ask_dashboard
+from stsdash.broker.ipc import DashboardUnavailable, ask_dashboard, ask_dashboard_login
 from stsdash.broker.paths import device_lock_path
-from stsdash.errors import StsdashError
+from stsdash.errors import SsoLoginRequired, StsdashError
 from stsdash.refresh.model import MfaCodeRequired
 
 if TYPE_CHECKING:
-    from stsdash.engine import CodeProvider, MfaRequest
+    from stsdash.engine import CodeProvider, MfaRequest, RefreshEngine
 
 T = TypeVar("T")
 LOCK_TIMEOUT = 600.0  # s: how long a caller waits while another one is being asked for the code
@@ -130,6 +133,41 @@ def once_per_device(
         finally:
             for lock in reversed(locks):
                 lock.release()
+
+
+def with_sso_login(
+    action: Callable[[], T],
+    *,
+    engine: RefreshEngine,
+    profile: str,
+    caller: str,
+    env: Mapping[str, str] | None = None,
+) -> T:
+    """Run `action`; if the SSO token behind `profile` needs a login, the dashboard does it, then again."""
+    try:
+        return action()
+    except SsoLoginRequired as exc:
+        session = sso_session_of(engine, profile)
+        if session is None:
+            raise
+        try:
+            logged_in = ask_dashboard_login(session, profiles=[profile], caller=caller, env=env)
+        except DashboardUnavailable:
+            raise exc from None
+        if not logged_in:
+            raise
+    return action()
+
+
+def sso_session_of(engine: RefreshEngine, profile: str) -> str | None:
+    """The SSO session `profile`'s credentials come from (itself or a source in its chain)."""
+    profiles = engine.load()
+    prof = profiles.profiles.get(profile)
+    for name in prof.chain if prof is not None else []:
+        link = profiles.profiles.get(name)
+        if link is not None and str(link.kind) == "sso":
+            return link.sso_session or link.sso_start_url
+    return None
 
 
 def caller_description(what: str) -> str:

@@ -10,6 +10,8 @@ import contextlib
 import dataclasses
 import logging
 import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -43,7 +45,9 @@ class BrokerLink:
         self.servers: list[ServerStatus] = []
         self.prompts: list[PendingPrompt] = []
         self.listening = False
-        self._socket = PromptSocket(self._ask, env=app.engine.env, on_change=self._poke)
+        self._socket = PromptSocket(self._ask, login=self._login, env=app.engine.env, on_change=self._poke)
+        self._logins: dict[str, Future[bool]] = {}  # SSO session -> the login in progress
+        self._logins_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
 
@@ -88,3 +92,51 @@ class BrokerLink:
         """Show the dashboard's MFA modal for a caller elsewhere; says who asks, so the user knows why."""
         reason = f"asked by {prompt.caller}" + (f"; {request.reason}" if request.reason else "")
         return self.app.ask_mfa_code(dataclasses.replace(request, reason=reason))
+
+    def _login(self, name: str, prompt: PendingPrompt) -> bool:
+        """One SSO login per session, whoever asks: callers arriving meanwhile wait for the same one."""
+        with self._logins_lock:
+            running = self._logins.get(name)
+            if running is None:
+                mine: Future[bool] = Future()
+                self._logins[name] = mine
+        if running is not None:
+            return running.result()
+        try:
+            ok = self._login_once(name)
+        except Exception:
+            ok = False
+            log.exception("SSO login for %s failed", name)
+        finally:
+            with self._logins_lock:
+                self._logins.pop(name, None)
+        mine.set_result(ok)
+        return ok
+
+    def _login_once(self, name: str) -> bool:
+        from stsdash.errors import SsoLoginRequired
+        from stsdash.ui.screens.sso_login import SsoLoginScreen
+
+        manager = self.app.sso
+        session = self.app.engine.load().sso_sessions.get(name)
+        if manager is None or session is None:
+            return False
+        try:
+            manager.ensure_token(session)
+            return True  # someone logged in (or refreshed) since the caller asked
+        except SsoLoginRequired:
+            pass
+        answer: Future[bool | None] = Future()
+
+        def show() -> None:
+            screen = SsoLoginScreen(session, manager, flow=self.app.sso_flow,
+                                    open_browser=self.app.open_browser)
+            self.app.push_screen(screen, answer.set_result)
+
+        self.app.call_from_thread(show)
+        while True:
+            try:
+                return bool(answer.result(timeout=0.2))
+            except FutureTimeout:
+                if not self.app.is_running or self._stop.is_set():
+                    return False
