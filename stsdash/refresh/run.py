@@ -8,6 +8,7 @@ whatever the number of threads; a wrong or reused code asks again, up to MAX_COD
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shlex
 import subprocess
@@ -109,9 +110,11 @@ class Runner:
         except StsdashError as exc:
             raise named(exc, node.profile) from None
         except Exception as exc:  # a bug in one profile must not take the others down
-            log.exception("refresh of %s failed", node.profile)
+            # Only the type: an exception's text (or a traceback's locals) may hold a credential,
+            # e.g. requests quoting a header value that ends in a newline.
+            log.error("refresh of %s failed: unexpected %s", node.profile, type(exc).__name__)
             raise StsdashError(
-                f"profile {node.profile}: unexpected error: {type(exc).__name__}: {exc}"
+                f"profile {node.profile}: unexpected error ({type(exc).__name__})"
             ) from None
 
     def with_code(self, key: str, call: Callable[[str | None], ProviderResult]) -> ProviderResult:
@@ -149,16 +152,34 @@ class Runner:
 
 
 def run_mfa_process(command: str, *, profile: str, timeout: float = 60) -> str:
-    """Run a profile's mfa_process (shlex, no shell) and return the 6-digit code it prints."""
+    """Run a profile's mfa_process (shlex, no shell) and return the 6-digit code it prints.
+
+    Messages name the program only: the rest of the command line may carry a password.
+    """
     try:
         argv = shlex.split(command)
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    except (ValueError, OSError, subprocess.TimeoutExpired) as exc:
-        raise StsdashError(f"profile {profile}: mfa_process failed to run: {exc}") from None
+    except ValueError:
+        raise StsdashError(f"profile {profile}: mfa_process cannot be parsed (check its quoting)") from None
+    if not argv:
+        raise StsdashError(f"profile {profile}: mfa_process is empty")
+    program = os.path.basename(argv[0])
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired:
+        raise StsdashError(
+            f"profile {profile}: mfa_process {program!r} did not print a code within {timeout:g} s",
+            hint="Make it non-interactive: it gets no terminal input.",
+        ) from None
+    except OSError as exc:
+        raise StsdashError(
+            f"profile {profile}: mfa_process {program!r} failed to run: {exc.strerror or type(exc).__name__}"
+        ) from None
     if proc.returncode != 0:
         detail = proc.stderr.strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
-        raise StsdashError(f"profile {profile}: mfa_process failed: {detail[0]}")
+        raise StsdashError(f"profile {profile}: mfa_process {program!r} failed: {detail[0][:300]}")
     code = proc.stdout.strip()
     if not re.fullmatch(r"\d{6}", code):
-        raise StsdashError(f"profile {profile}: mfa_process did not print a 6-digit code")
+        raise StsdashError(f"profile {profile}: mfa_process {program!r} did not print a 6-digit code")
     return code
