@@ -117,7 +117,9 @@ class SecretStore:
             raw = self._get(_INDEX)
             try:
                 names = json.loads(raw) if raw else []
-            except ValueError:
+            except (ValueError, RecursionError):
+                names = []
+            if not isinstance(names, list):
                 names = []
             return [n for n in names if isinstance(n, str) and self._get(_LONG_TERM + n) is not None]
 
