@@ -12,6 +12,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from stsdash import exiting
+
 NEW_FILE_MODE = 0o600
 
 
@@ -33,19 +35,20 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
         keep_mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         keep_mode = NEW_FILE_MODE if mode is None else mode
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), keep_mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    fsync_directory(directory)
+    with exiting.critical():  # `q` / Ctrl-C wait (briefly) for this instead of leaving a temp file
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), keep_mode)
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            raise
+        fsync_directory(directory)
 
 
 def fsync_directory(directory: Path) -> None:
