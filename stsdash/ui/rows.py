@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from stsdash.engine import RefreshCancelled
+from stsdash.terminal import printable
 from stsdash.timeutil import format_countdown
 
 if TYPE_CHECKING:
@@ -85,8 +86,8 @@ def _role_name(arn: str | None) -> str:
 
 def profile_cells(profile: Profile, state: RowState, now: datetime, refresh_ahead: timedelta,
                   spin: int = 0) -> dict[str, Cell]:
-    """Every cell of a profile row."""
-    return {
+    """Every cell of a profile row; text from the files never reaches the terminal raw."""
+    return _printable({
         "name": (profile.name, "problem" if profile.problem else "name"),
         "expires": expires_cell(profile, state, now, refresh_ahead),
         "result": result_cell(profile, state, spin),
@@ -95,7 +96,12 @@ def profile_cells(profile: Profile, state: RowState, now: datetime, refresh_ahea
         "role": (role_or_source(profile), ""),
         "region": (profile.region or "-", ""),
         "target": (profile.target or "-", "dim" if not profile.target else ""),
-    }
+    })
+
+
+def _printable(cells: dict[str, Cell]) -> dict[str, Cell]:
+    """Control characters and escape sequences from files or servers shown as \\uXXXX."""
+    return {key: (printable(text), style) for key, (text, style) in cells.items()}
 
 
 def expires_cell(profile: Profile, state: RowState, now: datetime, refresh_ahead: timedelta) -> Cell:
@@ -140,13 +146,13 @@ def session_cells(session: SsoSession, now: datetime, refresh_ahead: timedelta) 
         expires = (format_countdown(session.token_expires_at, now),
                    _status(session.token_expires_at, now, refresh_ahead))
     served = ", ".join(session.profiles)
-    return {
+    return _printable({
         "name": (session.name, "problem" if session.problem else "name"),
         "expires": expires,
         "region": (session.region or "-", ""),
         "start_url": (session.start_url or "-", "dim"),
         "profiles": (f"{len(session.profiles)}: {served}" if served else "0", ""),
-    }
+    })
 
 
 def error_summary(error: Exception | None) -> str:

@@ -85,8 +85,13 @@ class DashboardScreen(Screen[None]):
         self._loaded_signature: tuple | None = None  # file mtimes as of the last load (worker-owned)
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
-        """Plain text by default: profile names, sections like [x-session] and STS messages are data."""
-        super().notify(message, markup=markup, **kwargs)
+        """Plain text by default: profile names, sections like [x-session] and STS messages are data,
+        and any control character in them is shown escaped, never sent to the terminal."""
+        from stsdash.terminal import printable
+
+        if isinstance(kwargs.get("title"), str):
+            kwargs["title"] = printable(kwargs["title"])
+        super().notify(printable(message, keep_newlines=True), markup=markup, **kwargs)
 
     # ---- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -221,6 +226,9 @@ class DashboardScreen(Screen[None]):
         parts.append(f"{len(self.profiles.sso_sessions)} SSO sessions")
         if self.filter_text:
             parts.append(f"filter: {self.filter_text}")
+        busy = sum(1 for state in self.states.values() if state.busy)
+        if busy:
+            parts.append(f"Refreshing {busy}… (escape cancels)")
         self.sub_title = " · ".join(parts)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -296,6 +304,7 @@ class DashboardScreen(Screen[None]):
         if self._spinner_timer is None:
             self._spinner_timer = self.set_interval(0.25, self._spin_tick, name="spinner")
         self.refresh_rows()
+        self._update_summary()
         self._refresh_worker(list(names), interactive)
 
     @work(thread=True, group="refresh", exit_on_error=False)
@@ -325,6 +334,7 @@ class DashboardScreen(Screen[None]):
         else:
             state.ok, state.error = False, result.error
             state.summary = error_summary(result.error)
+        self._update_summary()
         profile = self.profiles.profiles.get(result.profile) if self.profiles is not None else None
         if profile is not None and self.is_current:  # one row, not the whole table, per result
             cells = profile_cells(profile, state, self.app.now(), self.app.refresh_ahead, self._spin)
@@ -498,6 +508,13 @@ class DashboardScreen(Screen[None]):
         box.focus()
 
     def action_clear_filter(self) -> None:
+        """Escape: cancel the refreshes in progress if there are any, else clear the filter."""
+        if any(state.busy for state in self.states.values()):
+            from stsdash.providers.http import cancel_all
+
+            cancel_all()  # calls in flight fail at once as "cancelled"; nothing is written for them
+            self.notify("Refresh cancelled.", timeout=3)
+            return
         box = self.query_one("#filter", Input)
         if box.display:
             box.value = ""
