@@ -6,6 +6,7 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from stsdash.errors import ProviderError, StsdashError
+from stsdash.policies import session_policy
 from stsdash.refresh import role_params
 from stsdash.refresh.hops.base import Hop
 from stsdash.refresh.model import Out, Source
@@ -39,6 +40,7 @@ class AssumeRoleHop(Hop):
             creds, role_like = source.creds, source.role_like
         seconds, warnings = role_params.duration(ctx, r, chained=role_like)
         extra = ctx.settings.profile(r.name)
+        policy = session_policy(extra.policy, extra.policy_file, profile=r.name)
         client = ctx.sts_client(r)
         own_serial = self.mfa_serial
 
@@ -55,6 +57,7 @@ class AssumeRoleHop(Hop):
                 tags=dict(extra.session_tags) or None,
                 transitive_tag_keys=list(extra.transitive_tag_keys) or None,
                 policy_arns=list(extra.policy_arns) or None,
+                policy=policy,
             )
 
         try:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stsdash.errors import StsdashError
+from stsdash.policies import session_policy
 from stsdash.refresh import role_params
 from stsdash.refresh.hops.base import Hop
 from stsdash.refresh.model import Out
@@ -32,10 +33,13 @@ class WebIdentityHop(Hop):
             ) from None
         client = ctx.sts_client(p)
         seconds, warnings = role_params.duration(ctx, p, chained=False)
+        extra = ctx.settings.profile(p.name)
         result = client.assume_role_with_web_identity(
             role_arn=p.role_arn,
             role_session_name=role_params.session_name(ctx, p),
             web_identity_token=token,
             duration_seconds=seconds,
+            policy=session_policy(extra.policy, extra.policy_file, profile=p.name),
+            policy_arns=list(extra.policy_arns) or None,
         )
         return Out(result.credentials, result.identity, True, warnings)
