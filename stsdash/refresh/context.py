@@ -89,8 +89,14 @@ class RunContext:
         assert self.asker is not None, "hops that ask for codes run under a Runner"
         return self.asker.with_code(key, call)
 
-    def sts_client(self, profile: Profile) -> StsClient:
-        """An STS client with `profile`'s endpoint settings, on this refresh's pooled session."""
+    def sts_client(self, profile: Profile, *, settings_from: Profile | None = None) -> StsClient:
+        """An STS client acting for `profile`, on this refresh's pooled session.
+
+        Its region, endpoint, FIPS/dual-stack and CA bundle come from `settings_from` (the profile being
+        resolved, as in botocore, where every hop of a chain uses the leaf's client settings), else
+        from `profile`. Its errors name `profile`.
+        """
         from stsdash.providers.endpoints import sts_client_for
 
-        return sts_client_for(profile, self.profiles, self.env, session=self.http)
+        leaf = settings_from or profile
+        return sts_client_for(leaf, self.profiles, self.env, session=self.http, name=profile.name)

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from stsdash.errors import StsdashError, UsageError
-from stsdash.refresh import sources
+from stsdash.refresh import checks, sources
 from stsdash.refresh.hops import (
     AssumeRoleHop,
     CredentialProcessHop,
@@ -60,6 +60,7 @@ class Plan:
         self.roots: dict[str, str] = {}  # requested profile -> node key
         self.errors: dict[str, StsdashError] = {}  # requested profile -> planning error
         self._visiting: set[str] = set()
+        self._leaf: Profile | None = None  # the requested profile being planned
         for name in dict.fromkeys(requested):
             self.add(name)
 
@@ -67,13 +68,20 @@ class Plan:
     def add(self, name: str) -> None:
         try:
             profile = self._profile(name)
+            self._leaf = profile
+            refused = checks.refusal(profile, self.ps, self.services.env)
+            if refused is not None:
+                raise refused
             if not profile.refreshable:
                 raise UsageError(
                     f"nothing to refresh ({profile.kind} profile)",
                     profile=name,
                     hint="Roles, SSO, web identity and MFA users with a target section can be refreshed.",
                 )
-            self.roots[name] = self._node_for(profile)
+            self.roots[name] = root = self._node_for(profile)
+            # A requested profile's own hop uses its own settings, even if an earlier profile of this
+            # refresh reached it first as a source.
+            self.nodes[root].settings_from = profile
         except StsdashError as exc:
             self.errors[name] = exc.for_profile(name)
 
@@ -147,7 +155,10 @@ class Plan:
         return sources.long_term(self.services.secrets, p)
 
     def _add(self, hop: Hop) -> str:
-        self.nodes.setdefault(hop.key, hop)
+        """Add `hop` unless the plan has it; a new hop uses the settings of the profile being resolved."""
+        if hop.key not in self.nodes:
+            hop.settings_from = self._leaf
+            self.nodes[hop.key] = hop
         return hop.key
 
     def _node_for(self, p: Profile) -> str:

@@ -41,7 +41,7 @@ class AssumeRoleHop(Hop):
         seconds, warnings = role_params.duration(ctx, r, chained=role_like)
         extra = ctx.settings.profile(r.name)
         policy = session_policy(extra.policy, extra.policy_file, profile=r.name)
-        client = ctx.sts_client(r)
+        client = ctx.sts_client(r, settings_from=self.settings_from)
         own_serial = self.mfa_serial
 
         def call(code: str | None) -> ProviderResult:

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from stsdash.profiles import Profile
     from stsdash.refresh.context import RunContext
     from stsdash.refresh.model import Out
 
@@ -25,6 +26,9 @@ class Hop(ABC):
     mfa_serial: str | None = None  # the hop asks for a code on this device
     mfa_reason: str = ""  # why it asks for its own code (shown in the prompt)
     mfa_process: str | None = None  # runs this instead of asking a person
+    # The profile being resolved: its region/endpoint settings are the ones this hop's STS client uses
+    # (botocore builds every client of a chain from the leaf's settings). Set by the plan.
+    settings_from: Profile | None = None
 
     def __init__(self, key: str, profile: str, deps: list[str] | None = None) -> None:
         self.key = key

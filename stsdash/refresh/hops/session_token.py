@@ -45,7 +45,7 @@ class SessionTokenHop(Hop):
             )
             if stored is not None:
                 return Out(stored, None, False, stored_serial=device.serial)
-            client = ctx.sts_client(ctx.profiles.profiles[device.user])
+            client = ctx.sts_client(ctx.profiles.profiles[device.user], settings_from=self.settings_from)
 
             def call(code: str | None) -> ProviderResult:
                 return client.get_session_token(

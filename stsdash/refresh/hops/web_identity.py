@@ -31,7 +31,7 @@ class WebIdentityHop(Hop):
             raise StsdashError(
                 f"cannot read web_identity_token_file {path}: {exc.strerror}", profile=p.name
             ) from None
-        client = ctx.sts_client(p)
+        client = ctx.sts_client(p, settings_from=self.settings_from)
         seconds, warnings = role_params.duration(ctx, p, chained=False)
         extra = ctx.settings.profile(p.name)
         result = client.assume_role_with_web_identity(
