@@ -22,7 +22,7 @@ SERIAL = "arn:aws:iam::123456789012:mfa/user"
 USER = "[user]\naws_access_key_id = AKIDUSEREXAMPLE\naws_secret_access_key = FAKE-user-secret\n"
 
 BAD = {
-    "endpoint-without-region": ("endpoint_url = https://vpce-1.sts.eu-west-1.vpce.amazonaws.com\n", "no region"),
+    "endpoint-without-region": ("endpoint_url = https://vpce-1.example.test\n", "no region"),
     "unknown-sts_regional_endpoints": ("region = eu-west-1\nsts_regional_endpoints = global\n",
                                        "sts_regional_endpoints = global"),
     "malformed-region": ("region = eu_west_1\n", "not a valid region"),
