@@ -90,7 +90,9 @@ def refresh(
                     ready.append((name, out))
         if not ready:
             return
-        failures = writer.write([(target(n) or "", out.creds) for n, out in ready])
+        failures = writer.write(
+            [(target(n) or "", out.creds, profiles.profiles[n].target_settings) for n, out in ready]
+        )
         for name, out in ready:
             warnings = runner.warnings_for(plan.roots[name])
             error = failures.get(target(name) or "")

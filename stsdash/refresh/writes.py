@@ -9,6 +9,7 @@ target never costs another profile its result; nothing is written for a profile 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from stsdash.errors import StsdashError
@@ -38,11 +39,17 @@ class GroupWriter:
             return exc.for_profile(name)
         return None
 
-    def write(self, updates: list[tuple[str, Credentials]]) -> dict[str, StsdashError]:
-        """Write every (section, credentials) in one transaction; the refused sections, by name."""
+    def write(
+        self, updates: Sequence[tuple[str, Credentials, Mapping[str, str | None]]]
+    ) -> dict[str, StsdashError]:
+        """Write every (section, credentials, target settings) in one transaction; the refused sections.
+
+        The target settings (region, endpoints: `Profile.target_settings`) go beside the keys so
+        `AWS_PROFILE=<target>` works on its own.
+        """
         from stsdash.awsfiles.writer import SectionUpdate
 
-        batch = [SectionUpdate(section, creds) for section, creds in updates]
+        batch = [SectionUpdate(section, creds, settings) for section, creds, settings in updates]
         with self.lock:
             try:
                 self.writer.write(batch)
