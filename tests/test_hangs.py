@@ -121,3 +121,31 @@ def test_ctrl_c_leaves_at_once_with_130(stall_home, command: list[str]) -> None:
     assert proc.returncode == 130, (stdout, stderr)
     assert "stsdash: interrupted" in stderr and "Traceback" not in stderr, stderr
     assert_untouched(before, stall_home)
+
+
+def test_settings_in_a_fifo_or_a_device_are_refused_at_once(stall_home, tmp_path) -> None:
+    """STSDASH_CONFIG pointing at a FIFO blocked every command forever; /dev/zero never ends."""
+    import os
+
+    fifo = tmp_path / "config.fifo"
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/zero"):
+        proc = run_cli(stall_home, "list", STSDASH_CONFIG=str(path), timeout=30)
+        expect(proc, 2, f"{path}: cannot read (not a regular file")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("target_template", "{profile}{profile:x>300000000}"),
+        ("target_template", "{profile!r}-session"),
+        ("target_template", "{profile.__class__}"),
+        ("sso_profile_template", "{account_name:>999999999}.{role_name}"),
+    ],
+)
+def test_templates_with_format_specs_are_refused(stall_home, key: str, value: str) -> None:
+    """A format spec in a template made every profile name 300 MB (3.7 GB for a list)."""
+    patch = "import resource; resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))"
+    stall_home.settings.write_text(f"{key} = {value!r}\n".replace("'", '"'))
+    proc = run_cli(stall_home, "list", patch=patch)
+    expect(proc, 2, f"{key}: placeholder", "is not allowed")
