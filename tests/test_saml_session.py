@@ -111,3 +111,49 @@ def test_configured_role_skips_the_pick(tmp_path: Path) -> None:
     memory = RoleMemory(tmp_path / "m.json")
     _, role = obtain("corp", settings, memory=memory, prompt=None, now=now())
     assert role == READ and memory.get("corp") is None  # configured, nothing to remember
+
+
+# ------------------------------------------------------------------------------------- the CLI's prompt
+
+
+def test_terminal_reads_the_file_once_and_asks_by_number(tmp_path: Path) -> None:
+    from stsdash.saml.terminal import TerminalSaml
+
+    path = tmp_path / "resp.b64"
+    path.write_text(make_response(pairs(ADMIN, READ)))
+    questions: list[str] = []
+    answers = iter(["9", "x", "2"])
+
+    def ask(prompt: str) -> str:
+        questions.append(prompt)
+        return next(answers)
+
+    terminal = TerminalSaml(str(path), has_tty=lambda: True, ask=ask)
+    _, role = obtain("corp", ProfileSettings(saml=True), memory=None, prompt=terminal, now=now(),
+                     account_names={"210987654321": "prod"})
+    assert role == READ
+    assert "2. ReadOnly  210987654321 (prod)  via Okta" in questions[0]
+    assert questions[1:] == ["  a number from 1 to 2: "] * 2
+    path.unlink()  # read once per run: a second SAML profile reuses it
+    _, again = obtain("other", ProfileSettings(saml=True, role_arn=ADMIN.role_arn), memory=None,
+                      prompt=terminal, now=now())
+    assert again == ADMIN
+
+
+def test_terminal_without_tty_or_file_says_what_to_pass(tmp_path: Path) -> None:
+    from stsdash.saml.terminal import TerminalSaml
+
+    with pytest.raises(SamlInputRequired) as info:
+        obtain("corp", ProfileSettings(saml=True), memory=None, prompt=TerminalSaml(), now=now())
+    assert "--saml-assertion FILE" in (info.value.hint or "")
+    path = tmp_path / "resp.b64"
+    path.write_text(make_response(pairs(ADMIN, READ)))
+    with pytest.raises(SamlInputRequired, match="offers 2 roles and there is no terminal") as info:
+        obtain("corp", ProfileSettings(saml=True), memory=None, prompt=TerminalSaml(str(path)), now=now())
+    assert "--saml-role" in (info.value.hint or "")
+    _, role = obtain("corp", ProfileSettings(saml=True), memory=None,
+                     prompt=TerminalSaml(str(path), READ.role_arn), now=now())
+    assert role == READ
+    with pytest.raises(SamlCancelled):
+        obtain("corp", ProfileSettings(saml=True), memory=None,
+               prompt=TerminalSaml(str(path), has_tty=lambda: True, ask=lambda _p: ""), now=now())
