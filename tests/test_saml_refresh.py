@@ -83,7 +83,8 @@ def test_one_role_from_saml_process(world, saml_sts, tmp_path) -> None:
     assert (params["RoleArn"], params["PrincipalArn"], params["DurationSeconds"]) == (
         ADMIN.role_arn, ADMIN.principal_arn, "7200")
     profile = eng.load().profiles["corp"]
-    assert profile.expires_at == result.expires_at  # the dashboard's countdown reads this
+    assert result.expires_at is not None  # the dashboard's countdown reads the written expiry:
+    assert profile.expires_at == result.expires_at.replace(microsecond=0)
 
 
 def test_several_roles_pick_is_remembered(world, saml_sts, tmp_path) -> None:
@@ -161,3 +162,38 @@ def test_chain_from_the_saml_session(world, saml_sts, tmp_path) -> None:
     (again,) = eng.refresh(["corp-audit"], code_provider=no_codes)
     assert again.ok, again.error
     assert saml_sts.calls["AssumeRoleWithSAML"] == 1
+
+
+# ------------------------------------------------------------------------------------------------ the CLI
+
+
+def cli(world, saml_sts, *args: str, stdin: str | None = None):
+    import subprocess
+
+    return subprocess.run(
+        [sys.executable, "-m", "stsdash", "refresh", *args],
+        env=world.subprocess_env(AWS_ENDPOINT_URL_STS=saml_sts.url),
+        input=stdin, capture_output=True, text=True, timeout=120,
+        start_new_session=True,  # no controlling terminal: nobody to ask
+    )
+
+
+def test_cli_reads_the_assertion_from_a_file_or_stdin(world, saml_sts, tmp_path) -> None:
+    world.settings.parent.mkdir(parents=True, exist_ok=True)
+    world.settings.write_text("[profiles.corp]\nsaml = true\n")
+    path = tmp_path / "response.b64"
+    both = [(ADMIN.role_arn, ADMIN.principal_arn), (READ.role_arn, READ.principal_arn)]
+    path.write_text(make_response(both))
+    asked = cli(world, saml_sts, "corp", "--saml-assertion", str(path))
+    assert asked.returncode == 1 and "offers 2 roles and there is no terminal" in asked.stdout
+    assert "--saml-role" in asked.stdout
+    done = cli(world, saml_sts, "corp", "--saml-assertion", str(path), "--saml-role", READ.role_arn)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok      corp -> [corp]" in done.stdout and ":assumed-role/ReadOnly/" in done.stdout
+    assert ":assumed-role/ReadOnly/" in caller_arn(resolved_credentials("corp"), saml_sts.url)
+    piped = cli(world, saml_sts, "corp", "--saml-assertion", "-",
+                stdin=make_response([(ADMIN.role_arn, ADMIN.principal_arn)]))
+    assert piped.returncode == 0, piped.stdout + piped.stderr
+    assert ":assumed-role/Admin/" in caller_arn(resolved_credentials("corp"), saml_sts.url)
+    missing = cli(world, saml_sts, "corp")
+    assert missing.returncode == 1 and "--saml-assertion FILE" in missing.stdout

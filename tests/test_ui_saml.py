@@ -101,3 +101,43 @@ async def test_submit_needs_a_paste_and_escape_cancels() -> None:
         await pilot.press("escape")
         await pilot.pause()
     assert app.answer is None
+
+
+# ---- the whole dashboard: r on a SAML row, paste, pick, countdown ------------------------------------
+
+
+async def test_dashboard_refreshes_a_saml_profile_through_the_modal(aws_home, saml_sts, monkeypatch) -> None:
+    from stsdash.engine import RefreshEngine
+    from stsdash.settings import ProfileSettings, Settings
+    from stsdash.ui.app import StsdashApp
+    from tests.support.awsenv import resolved_credentials
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", saml_sts.url)
+    aws_home.write_config("[profile corp]\nregion = us-east-1\n")
+    settings = Settings(profiles={"corp": ProfileSettings(saml=True, duration_seconds=3600)},
+                        account_names={"210987654321": "prod"})
+    app = StsdashApp(engine=RefreshEngine(settings=settings), watch_files=False)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await app.loaded.wait()
+        await pilot.pause()
+        table = app.dashboard.profile_table
+        table.focus()
+        assert table.selected_key == "corp"
+        await pilot.press("r")
+        for _ in range(200):
+            if isinstance(app.screen, SamlScreen):
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, SamlScreen)
+        await paste(pilot, app, response(ADMIN, READ))
+        await pilot.press("tab", "enter")  # the first role: Admin
+        for _ in range(200):
+            if table.get_cell("corp", "result").plain.startswith("✓"):
+                break
+            await pilot.pause(0.05)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert table.get_cell("corp", "result").plain.startswith("✓")
+        assert table.get_cell("corp", "expires").plain.startswith(("59m", "1h 00m"))
+    frozen = resolved_credentials("corp")
+    assert frozen is not None and frozen.token

@@ -79,13 +79,13 @@ def obtain(
         if prompt is None:
             raise _no_prompt(profile, assertion)
         if attempts > MAX_PROMPT_ATTEMPTS:
-            raise SamlAssertionError(f"profile {profile}: no usable SAML assertion after "
-                                     f"{MAX_PROMPT_ATTEMPTS} tries: {error}")
+            raise SamlAssertionError(f"no usable SAML assertion after {MAX_PROMPT_ATTEMPTS} tries: {error}",
+                                     profile=profile)
         request = SamlRequest(profile, assertion is None, assertion.roles if assertion else (), remembered,
                               settings.role_arn, names, error)
         answer = prompt(request)
         if answer is None:
-            raise SamlCancelled(f"profile {profile}: no SAML assertion given; skipped")
+            raise SamlCancelled("no SAML assertion given; skipped", profile=profile)
         got = assertion or answer.assertion
         if got is None:
             error = "the answer held no assertion"
@@ -93,21 +93,21 @@ def obtain(
         try:
             picked = answer.role or choose_role(got, settings, profile=profile, remembered=remembered)
             if picked is not None and got.roles and picked not in got.roles:
-                raise SamlAssertionError(f"profile {profile}: {picked.role_arn} is not offered by the "
-                                         "assertion")
+                raise SamlAssertionError(f"{picked.role_arn} is not offered by the assertion",
+                                         profile=profile)
         except SamlAssertionError as exc:
             if assertion is not None:  # it came from saml_process: a new pick will not help
                 raise
-            error = exc.message
+            error = exc.text
             continue
         assertion, role = got, picked
     if assertion.expired(now):
         assert assertion.not_on_or_after is not None
         minutes = int((now - assertion.not_on_or_after).total_seconds() // 60)
         raise SamlAssertionError(
-            f"profile {profile}: the SAML assertion expired at {format_utc(assertion.not_on_or_after)} "
-            f"({minutes} min ago)",
+            f"the SAML assertion expired at {format_utc(assertion.not_on_or_after)} ({minutes} min ago)",
             hint="Assertions last only minutes: sign in to your identity provider again and use the new one.",
+            profile=profile,
         )
     if memory is not None and role != remembered and not settings.role_arn:
         with contextlib.suppress(OSError):  # the choice is a convenience: the refresh goes on without it
@@ -118,12 +118,14 @@ def obtain(
 def _no_prompt(profile: str, assertion: SamlAssertion | None) -> SamlInputRequired:
     if assertion is None:
         return SamlInputRequired(
-            f"profile {profile}: a SAML assertion is needed and this profile has no saml_process",
+            "a SAML assertion is needed and this profile has no saml_process",
             hint="Refresh it in the dashboard (it asks for a paste), pass --saml-assertion FILE, "
             "or set saml_process in config.toml.",
+            profile=profile,
         )
     listed = ", ".join(r.role_arn for r in assertion.roles[:6])
     return SamlInputRequired(
-        f"profile {profile}: the SAML assertion offers {len(assertion.roles)} roles; pick one ({listed})",
+        f"the SAML assertion offers {len(assertion.roles)} roles; pick one ({listed})",
         hint="Refresh it in the dashboard or a terminal to pick, or set role_arn in config.toml.",
+        profile=profile,
     )

@@ -47,18 +47,19 @@ class TerminalSaml:
             match = next((r for r in roles if r.role_arn == self.role_arn), None)
             if match is None:
                 raise SamlInputRequired(
-                    f"profile {request.profile}: --saml-role {self.role_arn} is not offered by the assertion",
+                    f"--saml-role {self.role_arn} is not offered by the assertion",
                     hint="Offered: " + ", ".join(r.role_arn for r in roles),
+                    profile=request.profile,
                 )
             return SamlAnswer(assertion, match)
         if request.remembered in roles:
             return SamlAnswer(assertion, request.remembered)
         if not self.has_tty():
             raise SamlInputRequired(
-                f"profile {request.profile}: the SAML assertion offers {len(roles)} roles and there is no "
-                "terminal to ask on",
+                f"the SAML assertion offers {len(roles)} roles and there is no terminal to ask on",
                 hint="Pass --saml-role ARN, or set role_arn for the profile in config.toml. Offered: "
                 + ", ".join(r.role_arn for r in roles),
+                profile=request.profile,
             )
         picked = self._pick(request, roles)
         return SamlAnswer(assertion, picked) if picked is not None else None  # empty answer: skip
@@ -69,9 +70,10 @@ class TerminalSaml:
                 return self._text
             if not self.assertion_file:
                 raise SamlInputRequired(
-                    f"profile {profile}: a SAML assertion is needed and the profile has no saml_process",
+                    "a SAML assertion is needed and the profile has no saml_process",
                     hint="Pass --saml-assertion FILE (or - to read it from stdin), set saml_process in "
                     "config.toml, or refresh it in the dashboard to paste it.",
+                    profile=profile,
                 )
             try:
                 if self.assertion_file == "-":
@@ -81,12 +83,12 @@ class TerminalSaml:
                         text = f.read(MAX_ASSERTION_FILE_BYTES + 1)
             except OSError as exc:
                 raise SamlInputRequired(
-                    f"profile {profile}: cannot read --saml-assertion {self.assertion_file}: "
-                    f"{exc.strerror or exc}"
+                    f"cannot read --saml-assertion {self.assertion_file}: {exc.strerror or exc}",
+                    profile=profile,
                 ) from None
             if len(text) > MAX_ASSERTION_FILE_BYTES:
-                raise SamlInputRequired(f"profile {profile}: --saml-assertion is larger than 1 MiB",
-                                        hint="It should hold one SAMLResponse.")
+                raise SamlInputRequired("--saml-assertion is larger than 1 MiB",
+                                        hint="It should hold one SAMLResponse.", profile=profile)
             self._text = text
             return text
 

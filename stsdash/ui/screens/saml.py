@@ -88,7 +88,7 @@ class SamlScreen(ModalScreen["SamlAnswer | None"]):
         try:
             self.assertion = decode_assertion(text, profile=self.request.profile)
         except SamlAssertionError as exc:
-            self._show_status(_without_profile(exc.message, self.request.profile), error=True)
+            self._show_status(exc.text, error=True)
             self._show_roles()
             return
         self.roles = self.assertion.roles
@@ -180,7 +180,3 @@ def ask_saml(
             if is_cancelled() or not app.is_running:
                 return None
 
-
-def _without_profile(message: str, profile: str) -> str:
-    prefix = f"profile {profile}: "
-    return message[len(prefix):] if message.startswith(prefix) else message
