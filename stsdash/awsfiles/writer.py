@@ -12,8 +12,8 @@ and the write is refused unless exactly the intended sections changed, in exactl
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from stsdash.awsfiles import guard, iniedit, rules, snapshot
@@ -53,6 +53,8 @@ _BAD_INPUT_HINT = (
 class SectionUpdate:
     section: str
     credentials: Credentials  # temporary: must have session_token and expiration
+    # Non-secret settings written beside the keys (e.g. region); None removes that key from the section.
+    settings: Mapping[str, str | None] = field(default_factory=dict)
 
 
 class CredentialsWriter:
@@ -77,12 +79,15 @@ class CredentialsWriter:
             return
         seen: set[str] = set()
         new_values: dict[str, dict[str, str]] = {}
+        removed: dict[str, list[str]] = {}
         for update in updates:
             _check_section_name(self.path, update.section)
             if update.section in seen:
                 raise ValueError(f"section [{update.section}] appears twice in one write")
             seen.add(update.section)
             new_values[update.section] = _values_for(self.path, update.section, update.credentials)
+            settings, removed[update.section] = _settings_for(self.path, update.section, update.settings)
+            new_values[update.section].update(settings)
         first = updates[0].section
         target = resolve_target(self.path)
         with self._locked(target):
@@ -92,7 +97,7 @@ class CredentialsWriter:
                 previous = snap.data
                 for name in new_values:
                     self._check_owned(snap, name)
-                new_bytes = self._edited(snap, new_values, first)
+                new_bytes = self._edited(snap, new_values, removed, first)
                 if new_bytes == snap.data or self._commit(snap, new_bytes):
                     return
             raise guard.kept_changing(self.path)
@@ -202,7 +207,13 @@ class CredentialsWriter:
                 hint=_NOT_OURS_HINT,
             )
 
-    def _edited(self, snap: snapshot.Snapshot, new_values: dict[str, dict[str, str]], first: str) -> bytes:
+    def _edited(
+        self,
+        snap: snapshot.Snapshot,
+        new_values: dict[str, dict[str, str]],
+        removed: dict[str, list[str]],
+        first: str,
+    ) -> bytes:
         """The new file: each section written inside its own window, new sections after the last one."""
         windows: dict[tuple[int, int], list[str]] = {}
         appended = [name for name in new_values if not snap.has_section(name)]
@@ -217,14 +228,15 @@ class CredentialsWriter:
             expected = self._own(snap, start, end, first)
             try:
                 for name in names:
-                    iniedit.set_values(doc, name, new_values[name], remove=[_STALE_TOKEN])
+                    iniedit.set_values(doc, name, new_values[name], remove=[_STALE_TOKEN, *removed[name]])
                 if (start, end) == snap.tail():
                     for name in appended:
                         iniedit.append_section(doc, name, new_values[name])
             except FileFormatError as exc:
                 raise self._edit_refused(first) from exc
             for name in names:
-                kept = {k: v for k, v in expected[name].items() if k != _STALE_TOKEN}
+                gone = {_STALE_TOKEN, *removed[name]}
+                kept = {k: v for k, v in expected[name].items() if k not in gone}
                 expected[name] = kept | new_values[name]
             if (start, end) == snap.tail():
                 expected.update((name, new_values[name]) for name in appended)
@@ -299,3 +311,23 @@ def _values_for(path: Path, section: str, creds: Credentials) -> dict[str, str]:
     }
     rules.check_values(path, section, values, hint=_BAD_INPUT_HINT)
     return values
+
+
+_CREDENTIAL_KEYS = frozenset(
+    (_ACCESS_KEY, _SECRET_KEY, _SESSION_TOKEN, _STALE_TOKEN, _EXPIRATION, MANAGED_MARKER)
+)
+
+
+def _settings_for(
+    path: Path, section: str, settings: Mapping[str, str | None]
+) -> tuple[dict[str, str], list[str]]:
+    """(values to write, keys to remove) for a section's non-secret settings, checked like the keys."""
+    clash = _CREDENTIAL_KEYS.intersection(settings)
+    if clash:
+        raise ValueError(f"settings for [{section}] name credential keys: {sorted(clash)}")
+    values = {key: value for key, value in settings.items() if value is not None}
+    rules.check_values(
+        path, section, values,
+        hint="Fix that setting of the profile in the AWS config file; nothing was written.",
+    )
+    return values, [key for key, value in settings.items() if value is None]
