@@ -72,8 +72,13 @@ def caller_rows(servers: list[ServerStatus], prompts: list[PendingPrompt]) -> li
     rows: list[tuple[str, ...]] = []
     for prompt in prompts:
         who = f"{prompt.caller}" if prompt.pid is None else f"{prompt.caller} [pid {prompt.pid}]"
-        rows.append(("MFA prompt", ", ".join(prompt.profiles), who,
-                     f"waiting {int(wall - prompt.since)} s for a code for {prompt.serial}"))
+        waiting = int(wall - prompt.since)
+        if prompt.kind == "SSO login":
+            rows.append(("SSO login", ", ".join(prompt.profiles), who,
+                         f"waiting {waiting} s for a login to {prompt.serial}"))
+        else:
+            rows.append(("MFA prompt", ", ".join(prompt.profiles), who,
+                         f"waiting {waiting} s for a code for {prompt.serial}"))
     for server in servers:
         left = format_countdown(server.expires_at, now) if server.expires_at else "no expiry"
         state = f"error: {server.error}" if server.error else f"credentials {left}"
