@@ -199,3 +199,37 @@ def test_a_hard_linked_file_is_refused_and_both_names_keep_their_bytes(aws_home)
     assert "symbolic link" in str(caught.value)
     assert path.read_text() == other.read_text() == THEIRS + MANAGED
     assert path.stat().st_ino == other.stat().st_ino
+
+
+# --- the same for ~/.aws/config (sso sync's block) -------------------------------------------------
+
+
+def test_a_config_update_made_without_a_lock_during_a_sync_survives(tmp_path) -> None:
+    from stsdash.awsfiles import configblock
+
+    path = tmp_path / "config"
+    path.write_text("[default]\nregion = eu-west-1\n")
+    builds: list[str] = []
+
+    def build(outside: str) -> str:
+        builds.append(outside)
+        if len(builds) == 1:
+            with path.open("a") as handle:  # another tool, no lock, while the block is being built
+                handle.write("[profile added]\nregion = us-east-1\n")
+        return "[profile synced]\nregion = eu-west-1\n"
+
+    configblock.update_block(path, "corp", build)
+    assert len(builds) == 2
+    text = path.read_text()
+    assert "[profile added]" in text and "[profile synced]" in text and text.startswith("[default]\n")
+
+
+def test_a_hard_linked_config_is_refused(tmp_path) -> None:
+    from stsdash.awsfiles import configblock
+
+    path = tmp_path / "config"
+    path.write_text("[default]\n")
+    os.link(path, tmp_path / "config-link")
+    with pytest.raises(WriteRefused, match="hard links"):
+        configblock.update_block(path, "corp", lambda outside: "[profile a]\nregion = eu-west-1\n")
+    assert path.read_text() == "[default]\n"

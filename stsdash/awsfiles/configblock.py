@@ -16,7 +16,7 @@ from pathlib import Path
 
 import filelock
 
-from stsdash.awsfiles import iniedit, rules
+from stsdash.awsfiles import guard, iniedit, rules, snapshot
 from stsdash.awsfiles.atomic import atomic_write, resolve_target
 from stsdash.errors import FileFormatError, WriteRefused
 
@@ -178,22 +178,27 @@ def update_block(
     The builder sees the current file, so profiles added outside the block since a preview are never
     duplicated inside it. Returns (old text, new text); nothing is written when they are equal.
     """
+    target = resolve_target(path)
+    where = f"sso-session {rules.escaped(name)} block"
     with filelock.FileLock(str(lock_path(path)), timeout=lock_timeout, thread_local=False):
-        try:
-            raw = resolve_target(path).read_bytes()
-        except FileNotFoundError:
-            raw = b""
-        if raw.startswith(b"\xef\xbb\xbf"):
-            raise FileFormatError(path, 1, "the file starts with a UTF-8 BOM, which botocore rejects")
-        try:
-            old = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise FileFormatError(path, None, f"not valid UTF-8 ({exc.reason})") from exc
-        new = render(old, name, build_body(outside_text(old, name, path)), path)
-        _verify(old, new, name, path)
-        if new != old:
-            atomic_write(path, new.encode("utf-8"))
-        return old, new
+        for _attempt in range(guard.ATTEMPTS):
+            raw, st = snapshot.read_raw(Path(path), target)
+            guard.check_replaceable(Path(path), where, st)
+            if raw.startswith(b"\xef\xbb\xbf"):
+                raise FileFormatError(path, 1, "the file starts with a UTF-8 BOM, which botocore rejects")
+            try:
+                old = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise FileFormatError(path, None, f"not valid UTF-8 ({exc.reason})") from exc
+            new = render(old, name, build_body(outside_text(old, name, path)), path)
+            _verify(old, new, name, path)
+            if new == old:
+                return old, new
+            # Another program (no lock) may have written meanwhile: then read again and rebuild.
+            if snapshot.still_is(target, raw, st):
+                atomic_write(target, new.encode("utf-8"))
+                return old, new
+        raise guard.kept_changing(Path(path))
 
 
 def _verify(old: str, new: str, name: str, path: Path | str) -> None:

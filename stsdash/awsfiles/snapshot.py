@@ -154,13 +154,18 @@ def from_bytes(path: Path, target: Path, data: bytes, st: os.stat_result | None)
 
 def unchanged(snap: Snapshot) -> bool:
     """True when `snap.target` is still exactly what was read: same inode, size, mtime and bytes."""
+    return still_is(snap.target, snap.data, snap.st)
+
+
+def still_is(target: Path, data: bytes, st: os.stat_result | None) -> bool:
+    """True when `target` is still the file read as `data` with identity `st` (None: it did not exist)."""
     try:
-        st = os.stat(snap.target)
+        now = os.stat(target)
     except FileNotFoundError:
-        return snap.st is None
-    if snap.st is None or Identity.of(st) != Identity.of(snap.st):
+        return st is None
+    if st is None or Identity.of(now) != Identity.of(st):
         return False
     try:
-        return snap.target.read_bytes() == snap.data
+        return target.read_bytes() == data
     except OSError:
         return False
