@@ -186,14 +186,10 @@ class CredentialsWriter:
 
     def _check_owned(self, snap: snapshot.Snapshot, section: str) -> None:
         defaults = snap.ini.defaults.values if snap.ini.defaults is not None else {}
-        if _STALE_TOKEN in defaults:
-            raise WriteRefused(
-                self.path,
-                section,
-                f"its [DEFAULT] section sets {_STALE_TOKEN}, which would override "
-                "the written session token in every section",
-                hint="Remove that key from [DEFAULT].",
-            )
+        spoiled = rules.defaults_problem(defaults)
+        if spoiled is not None:
+            key, why = spoiled
+            raise WriteRefused(self.path, section, why, hint=f"Remove {key} from [DEFAULT].")
         if not snap.has_section(section):
             return  # a new section: ours from now on
         values = self._own(snap, *snap.window(section), section)[section]
