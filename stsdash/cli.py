@@ -20,6 +20,8 @@ COMMAND_MODULES = (
     "list_cmd",
     "refresh",
     "whoami",
+    "env",
+    "exec_cmd",
     "credential_process",
     "keys",
     "sso",

@@ -322,9 +322,13 @@ async def test_c_copies_export_lines_for_the_target(demo: DemoEnvironment, monke
         await start(app, pilot)
         await select(pilot, app, "staging-deploy")
         await pilot.press("c")
-        assert copied == ["export AWS_PROFILE=staging-deploy-session\nexport AWS_REGION=eu-central-1"]
+        assert copied == [
+            "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION "
+            "AWS_SECURITY_TOKEN\nexport AWS_PROFILE='staging-deploy-session'\n"
+            "export AWS_REGION='eu-central-1'\nexport AWS_DEFAULT_REGION='eu-central-1'"
+        ]
         assert any(n.startswith("Copied to the clipboard") for n in notes(app))
-        assert "SECRET" not in copied[0]
+        assert "AWS_SECRET_ACCESS_KEY=" not in copied[0]  # names only, never a key
 
 
 # ---- l: SSO login -------------------------------------------------------------------------------------

@@ -558,10 +558,9 @@ class DashboardScreen(Screen[None]):
 
 def export_lines(profile: Profile) -> list[str]:
     """What to paste into a shell to use the profile's fresh keys: names only, never a secret."""
-    lines = [f"export AWS_PROFILE={profile.target or profile.name}"]
-    if profile.region:
-        lines.append(f"export AWS_REGION={profile.region}")
-    return lines
+    from stsdash.exports import profile_exports, render
+
+    return render(profile_exports(profile.target or profile.name, profile.region), "sh").splitlines()
 
 
 def _names(names: list[str], limit: int = 6) -> str:
