@@ -408,7 +408,7 @@ async def test_command_palette_runs_actions(demo: DemoEnvironment, monkeypatch) 
         await pilot.pause(0.5)
         await pilot.press("enter")
         await until(pilot, lambda: bool(copied), what="the palette command")
-        assert copied[0].startswith("export AWS_PROFILE=billing-session")
+        assert "export AWS_PROFILE='billing-session'" in copied[0]
         await pilot.press("ctrl+p", *"refresh acme-security")
         await pilot.pause(0.5)
         await pilot.press("enter")
