@@ -2,8 +2,9 @@
 
 Subcommands and options come from argparse itself, so the script never drifts from the commands.
 Every PROFILE argument completes with profile names, which the script gets by running
-`stsdash completion --list-profiles` (and --region with `--list-regions`) (section names of the AWS config and credentials files only:
-fast, and a malformed file gives no names rather than an error in the middle of a command line).
+`stsdash completion --list-profiles`: section names of the AWS config and credentials files only (fast,
+and a malformed file gives no names rather than an error in the middle of a command line). --region
+completes from `--list-regions`.
 """
 
 from __future__ import annotations
