@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "whoami",
     "env",
     "exec_cmd",
+    "console",
     "prompt",
     "completion",
     "credential_process",
