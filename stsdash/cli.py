@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "env",
     "exec_cmd",
     "console",
+    "decode",
     "prompt",
     "completion",
     "credential_process",

@@ -71,7 +71,7 @@ class FakeSts:
             return 400, error_body("InvalidAction", "Could not find operation for version")
         if params.get("Action") != "DecodeAuthorizationMessage" or not params.get("EncodedMessage"):
             return 400, error_body("InvalidAction", f"Could not find operation {params.get('Action')}")
-        if params["EncodedMessage"] == "NOT-A-MESSAGE":
+        if params["EncodedMessage"].startswith("NOT-A-MESSAGE"):
             return 400, error_body("InvalidAuthorizationMessageException", "Invalid authorization message")
         xml = (
             f'<DecodeAuthorizationMessageResponse xmlns="{NS}"><DecodeAuthorizationMessageResult>'
