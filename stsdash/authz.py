@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stsdash.errors import UsageError
+from stsdash.errors import StsdashError, UsageError
+
+if TYPE_CHECKING:
+    from stsdash.engine import CodeProvider, RefreshEngine
 
 _ENCODED_PREFIX = re.compile(r"encoded authorization failure message:\s*", re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z0-9_\-+/=]+")
@@ -63,8 +66,8 @@ def _printable(value: Any) -> str:
 
 def summary(doc: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) lines: verdict, action, resource, principal, then conditions and failures."""
-    context = doc.get("context") if isinstance(doc.get("context"), dict) else {}
-    principal = context.get("principal") if isinstance(context.get("principal"), dict) else {}
+    context: dict[str, Any] = doc["context"] if isinstance(doc.get("context"), dict) else {}
+    principal: dict[str, Any] = context["principal"] if isinstance(context.get("principal"), dict) else {}
     allowed = doc.get("allowed")
     verdict = "allowed" if allowed else "DENIED"
     if doc.get("explicitDeny"):
@@ -117,3 +120,26 @@ def render_text(doc: dict[str, Any]) -> str:
 def _printable_json(doc: dict[str, Any]) -> str:
     # ASCII escapes for everything else too: C1 controls such as U+009B (CSI) act on some terminals.
     return json.dumps(doc, indent=2, ensure_ascii=True)
+
+
+def decode_message(
+    engine: RefreshEngine, name: str, encoded: str, *, code_provider: CodeProvider | None = None
+) -> str:
+    """The decoded JSON text, with profile `name`'s current credentials (refreshed first when stale)."""
+    from stsdash.providers.endpoints import sts_client_for
+
+    profiles = engine.load()
+    profile = profiles.profiles.get(name)
+    if profile is None:
+        raise UsageError(f"profile {name}: no such profile", hint="`stsdash list` shows them all.")
+    creds = engine.credentials_for(name, code_provider=code_provider)
+    client = sts_client_for(profile, profiles, engine.env)
+    try:
+        return client.decode_authorization_message(creds, encoded)
+    except StsdashError as exc:
+        if getattr(exc, "code", None) == "AccessDenied":
+            raise StsdashError(
+                exc.message,
+                hint=f"Profile {name} needs sts:DecodeAuthorizationMessage; use a profile that has it.",
+            ) from None
+        raise

@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal dashboard for AWS temporary credentials.",
     )
     parser.add_argument("--version", action="version", version=f"stsdash {__version__}")
+    parser.set_defaults(root_parser=parser)  # for `stsdash completion`, which describes the whole CLI
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

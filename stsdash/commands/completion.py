@@ -46,16 +46,14 @@ def run(args: argparse.Namespace) -> int:
         from stsdash.errors import UsageError
 
         raise UsageError("name a shell: stsdash completion bash|zsh|fish")
-    sys.stdout.write(script(args.shell))
+    sys.stdout.write(script(args.root_parser, args.shell))
     return 0
 
 
-def script(shell: str) -> str:
+def script(parser: argparse.ArgumentParser, shell: str) -> str:
+    """The completion script for `parser` (the root `stsdash` parser)."""
     import shtab
 
-    from stsdash.cli import build_parser
-
-    parser = build_parser()
     profile_complete, region_complete = shtab.cmd(LIST_PROFILES), shtab.cmd(LIST_REGIONS)
     for action in _all_actions(parser):
         if action.metavar == "PROFILE" or action.dest in ("profile", "profiles"):

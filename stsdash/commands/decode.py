@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from stsdash.engine import RefreshEngine
+_CODE = re.compile(r"\d{6}")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,37 +35,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from stsdash.authz import extract_encoded, parse_decoded, render_text
+    from stsdash.authz import decode_message, extract_encoded, parse_decoded, render_text
+    from stsdash.commands.refresh import TerminalCodes
+    from stsdash.engine import RefreshEngine
+    from stsdash.errors import UsageError
 
     text = sys.stdin.read() if args.message == "-" else args.message
     encoded = extract_encoded(text)
     name = args.profile or os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE") or "default"
-    doc = parse_decoded(decode(name, encoded, code=args.code))
+    if args.code is not None and not _CODE.fullmatch(args.code.strip()):
+        raise UsageError("--code must be exactly 6 digits")
+    engine = RefreshEngine()
+    codes = TerminalCodes(args.code, what=f"decode --profile {name}")
+    doc = parse_decoded(decode_message(engine, name, encoded, code_provider=codes))
     if args.json:
         print(json.dumps(doc, indent=2, ensure_ascii=True))
     else:
         sys.stdout.write(render_text(doc))
     return 0
-
-
-def decode(name: str, encoded: str, *, code: str | None = None, engine: RefreshEngine | None = None) -> str:
-    """The decoded JSON text, using profile `name`'s current credentials (refreshed when stale)."""
-    from stsdash.commands.credentials import resolve
-    from stsdash.errors import StsdashError
-    from stsdash.providers.endpoints import sts_client_for
-
-    if engine is None:
-        from stsdash.engine import RefreshEngine
-
-        engine = RefreshEngine()
-    got = resolve(name, code=code, engine=engine, what=f"decode --profile {name}")
-    client = sts_client_for(got.profile, engine.load(), os.environ)
-    try:
-        return client.decode_authorization_message(got.credentials, encoded)
-    except StsdashError as exc:
-        if getattr(exc, "code", None) == "AccessDenied":
-            raise StsdashError(
-                exc.message,
-                hint=f"Profile {name} needs sts:DecodeAuthorizationMessage; pass a --profile that has it.",
-            ) from None
-        raise

@@ -114,10 +114,10 @@ def run_list(args: argparse.Namespace) -> int:
         account = "?"
         if creds is not None:
             account = accounts.cached(creds.access_key_id) or "?"
-            profile = profiles.profiles.get(name)
-            if account == "?" and not args.no_lookup and profile is not None:
+            owner = profiles.profiles.get(name)
+            if account == "?" and not args.no_lookup and owner is not None:
                 try:
-                    account = accounts.lookup(sts_client_for(profile, profiles), creds)
+                    account = accounts.lookup(sts_client_for(owner, profiles), creds)
                 except StsdashError as exc:
                     account = f"? ({exc.message})"
         print(f"{name}\t{creds.masked_key_id if creds else '?'}\t{where}\t{account}")
