@@ -65,7 +65,7 @@ class PickerScreen(ModalScreen[str | None]):
 
 
 class DecodeScreen(ModalScreen[None]):
-    """Paste an encoded authorization failure message; ctrl+d decodes it with `decode(text)`.
+    """Paste an encoded authorization failure message; ctrl+s decodes it with `decode(text)`.
 
     `decode` runs in a thread worker (it calls STS, maybe after an MFA prompt) and returns the text to
     show, already made printable; an exception's message is shown instead.
@@ -73,7 +73,7 @@ class DecodeScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Close"),
-        Binding("ctrl+d", "decode", "Decode"),
+        Binding("ctrl+s", "decode", "Decode"),
     ]
     DEFAULT_CSS = """
     DecodeScreen { align: center middle; }
@@ -92,9 +92,9 @@ class DecodeScreen(ModalScreen[None]):
             yield Label(f"Decode an authorization failure ({escape(self.profile)})", classes="dialog-title")
             yield TextArea(id="decode-input", soft_wrap=True)
             with VerticalScroll(id="decode-output"):
-                yield Static("Paste the error text or the encoded message, then press ctrl+d.",
+                yield Static("Paste the error text or the encoded message, then press ctrl+s.",
                              id="decode-result", markup=False)
-            yield Static("ctrl+d decode · escape close", classes="dialog-hint")
+            yield Static("ctrl+s decode · escape close", classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
