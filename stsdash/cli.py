@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "prompt",
     "completion",
     "credential_process",
+    "serve",
     "keys",
     "sso",
     "demo",
