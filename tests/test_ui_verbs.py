@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from textual.widgets import OptionList, Static, TextArea
 
-from stsdash.ui.screens.pickers import DecodeScreen, PickerScreen
+from stsdash.ui.screens.pickers import DecodeScreen, KeyDetailsScreen, PickerScreen
 from stsdash_demo.runner import DemoEnvironment
 from tests.test_console import SIGNIN_TOKEN, federation  # noqa: F401  (fixture)
 from tests.test_decode import DENY
@@ -117,3 +117,25 @@ async def test_palette_decode_with_a_paste_box(demo: DemoEnvironment) -> None:
         assert sent["EncodedMessage"] == "ABCDEFGHIJKLMNOPQRSTUV"
         await pilot.press("escape")
         assert not isinstance(app.screen, DecodeScreen)
+
+
+async def test_details_of_an_iam_user_name_the_key_account(demo: DemoEnvironment) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await start(app, pilot)
+        await select(pilot, app, "alice")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, KeyDetailsScreen), what="the details")
+        row = app.screen.query_one("#key-account", Static)
+        await until(pilot, lambda: "looking up" not in str(row.render()), what="the key account")
+        assert "123456789012" in str(row.render())  # moto's account for the demo user's key
+        await pilot.press("escape")
+        await pilot.press("enter")  # again: from the cache
+        await until(pilot, lambda: isinstance(app.screen, KeyDetailsScreen), what="the details")
+        row = app.screen.query_one("#key-account", Static)
+        await until(pilot, lambda: "cached" in str(row.render()), what="the cached account")
+        await pilot.press("escape")
+        await select(pilot, app, "billing")  # a role: no long-term key section
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, KeyDetailsScreen)

@@ -489,7 +489,7 @@ class DashboardScreen(Screen[None]):
             return
         state = self.states.setdefault(profile.name, RowState())
         sections = profile_sections(profile, state, self.profiles, now)
-        self.app.push_screen(DetailsScreen(profile.name, sections))
+        self.app.push_screen(self.verbs.details_screen(profile, sections))
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:

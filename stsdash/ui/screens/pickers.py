@@ -1,4 +1,5 @@
-"""Small modals for the everyday verbs: a list picker (copy format, region) and the decode paste box."""
+"""Small modals for the everyday verbs: a list picker (copy format, region), the decode paste box, and
+the details of a profile with long-term keys (with the account GetAccessKeyInfo names)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+
+from stsdash.ui.screens.details import DetailsScreen
 
 
 class PickerScreen(ModalScreen[str | None]):
@@ -114,3 +117,36 @@ class DecodeScreen(ModalScreen[None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class KeyDetailsScreen(DetailsScreen):
+    """Details of a profile with long-term keys, plus the account they belong to (GetAccessKeyInfo).
+
+    `lookup` runs in a thread worker (cached answers return at once); its result, or why it failed,
+    replaces the "looking up…" line.
+    """
+
+    def __init__(self, title: str, sections: list[tuple[str, list[tuple[str, str]]]],
+                 lookup: Callable[[], str]) -> None:
+        super().__init__(title, sections)
+        self.lookup = lookup
+
+    def on_mount(self) -> None:
+        dialog = self.query_one("#details-dialog")
+        hint = dialog.query(".dialog-hint").last()
+        dialog.mount(Label("Long-term key", classes="details-heading"), before=hint)
+        dialog.mount(Static(self._row("looking up with GetAccessKeyInfo…"), id="key-account",
+                            classes="details-row"), before=hint)
+        self._lookup_worker()
+
+    @staticmethod
+    def _row(value: str) -> str:
+        return f"[b]{'key account':>13}[/b]  {escape(value)}"
+
+    @work(thread=True, group="key-account", exit_on_error=False)
+    def _lookup_worker(self) -> None:
+        try:
+            value = self.lookup()
+        except Exception as exc:
+            value = "".join(c if c.isprintable() else "?" for c in f"unknown: {exc}")
+        self.app.call_from_thread(self.query_one("#key-account", Static).update, self._row(value))

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from stsdash.exports import FORMATS
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from stsdash.profiles import Profile
     from stsdash.ui.app import StsdashApp
     from stsdash.ui.screens.dashboard import DashboardScreen
@@ -167,3 +169,32 @@ class Verbs:
             return render_text(parse_decoded(decoded))
 
         self.app.push_screen(DecodeScreen(name, run))
+
+    # ---- enter: details, with the account of long-term keys ------------------------------------------
+    def details_screen(self, profile: Profile, sections: list[tuple[str, list[tuple[str, str]]]]) -> Screen:
+        """DetailsScreen, or KeyDetailsScreen when the profile has long-term keys (GetAccessKeyInfo)."""
+        from stsdash.ui.screens.details import DetailsScreen
+        from stsdash.ui.screens.pickers import KeyDetailsScreen
+
+        static = profile.static_credentials
+        if static is not None and static.is_temporary:
+            return DetailsScreen(profile.name, sections)
+        if static is None and profile.keys_in != "keyring":
+            return DetailsScreen(profile.name, sections)
+        engine = self.app.engine
+
+        def lookup() -> str:
+            from stsdash.keyinfo import KeyAccounts
+            from stsdash.providers.endpoints import sts_client_for
+
+            keys = static or engine.secrets.get_long_term(profile.name)
+            if keys is None:
+                return "no keys found"
+            accounts = KeyAccounts()
+            cached = accounts.cached(keys.access_key_id)
+            if cached is not None:
+                return f"{cached} (GetAccessKeyInfo, cached)"
+            account = accounts.lookup(sts_client_for(profile, engine.load(), engine.env), keys)
+            return f"{account} (GetAccessKeyInfo)"
+
+        return KeyDetailsScreen(profile.name, sections, lookup)
