@@ -122,3 +122,25 @@ def test_AWS_REGION_wins_like_the_cli_v2(aws_home, monkeypatch: pytest.MonkeyPat
     assert stsdash_calls("a", monkeypatch) == theirs == [
         ("AssumeRole", "https://sts.ap-southeast-2.amazonaws.com/", "ap-southeast-2")
     ]
+
+
+def test_a_source_shared_by_two_refreshed_profiles_is_called_once(aws_home, monkeypatch) -> None:
+    """The deliberate difference (README): one call for a shared source; its own settings if it is
+    refreshed itself, else those of the first profile that needs it."""
+    aws_home.config.write_text(
+        _role("a", "b", "region = eu-west-1\n") + _role("c", "b", "region = sa-east-1\n")
+        + _role("b", "user", "region = ap-south-1\n")
+    )
+    aws_home.credentials.write_text(USER_KEYS)
+    calls = stsdash_calls(["a", "c"], monkeypatch)
+    assert sorted(calls) == sorted([
+        ("AssumeRole", "https://sts.eu-west-1.amazonaws.com/", "eu-west-1"),  # b, for a
+        ("AssumeRole", "https://sts.eu-west-1.amazonaws.com/", "eu-west-1"),  # a
+        ("AssumeRole", "https://sts.sa-east-1.amazonaws.com/", "sa-east-1"),  # c
+    ])
+    assert calls[0] == botocore_calls("a")[0]
+    calls = stsdash_calls(["a", "b"], monkeypatch)
+    assert sorted(calls) == sorted([
+        ("AssumeRole", "https://sts.ap-south-1.amazonaws.com/", "ap-south-1"),  # b, its own settings
+        ("AssumeRole", "https://sts.eu-west-1.amazonaws.com/", "eu-west-1"),  # a
+    ])

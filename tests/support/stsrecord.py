@@ -105,7 +105,8 @@ class Recorder(BaseAdapter):
         pass
 
 
-def stsdash_calls(profile: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
+def stsdash_calls(profile: str | list[str], monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
+    """The calls of one `RefreshEngine.refresh()` of `profile` (or of several profiles at once)."""
     from stsdash.providers import http
 
     recorder = Recorder()
@@ -118,8 +119,10 @@ def stsdash_calls(profile: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[s
         return session
 
     monkeypatch.setattr(http, "make_session", recording_session)
-    results = RefreshEngine(settings=Settings()).refresh([profile], code_provider=lambda _r: "123456")
-    assert results[0].ok, results[0].error
+    names = [profile] if isinstance(profile, str) else profile
+    engine = RefreshEngine(settings=Settings(max_concurrency=1))  # one call at a time: a stable order
+    results = engine.refresh(names, code_provider=lambda _r: "123456")
+    assert all(r.ok for r in results), [r.error for r in results]
     return recorder.calls
 
 
