@@ -6,10 +6,8 @@ defaults. Unknown keys are rejected too, so a typo never silently falls back to 
 
 from __future__ import annotations
 
-import errno
 import os
 import re
-import stat
 import string
 import sys
 from collections.abc import Mapping
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from stsdash import netlimits
+from stsdash.bounded import read_regular
 from stsdash.errors import SettingsError
 from stsdash.netlimits import CALL_DEADLINE_RANGE, CONNECT_TIMEOUT_RANGE, READ_TIMEOUT_RANGE
 
@@ -105,7 +104,7 @@ def load_settings(path: Path | None = None) -> Settings:
     """Read settings from `path` (default: settings_path()). Missing file → defaults."""
     path = settings_path() if path is None else Path(path)
     try:
-        data = _read_regular(path)
+        data = read_regular(path, MAX_SETTINGS_BYTES)
     except FileNotFoundError:
         return Settings()
     except IsADirectoryError as exc:
@@ -134,24 +133,6 @@ def apply_network_limits(settings: Settings) -> None:
         read_timeout=settings.read_timeout,
         call_deadline=settings.call_deadline,
     ))
-
-
-def _read_regular(path: Path) -> bytes:
-    """The bytes of a regular file of sane size. Opened non-blocking and checked before reading: a
-    FIFO or a device (STSDASH_CONFIG=/dev/zero) would block or never end."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "is a directory")
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file (a pipe or device?); point it at a file")
-        if info.st_size > MAX_SETTINGS_BYTES:
-            raise OSError(errno.EFBIG, f"larger than {MAX_SETTINGS_BYTES} bytes")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read(MAX_SETTINGS_BYTES + 1)[:MAX_SETTINGS_BYTES]
-    finally:
-        os.close(fd)
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:

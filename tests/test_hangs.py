@@ -149,3 +149,18 @@ def test_templates_with_format_specs_are_refused(stall_home, key: str, value: st
     stall_home.settings.write_text(f"{key} = {value!r}\n".replace("'", '"'))
     proc = run_cli(stall_home, "list", patch=patch)
     expect(proc, 2, f"{key}: placeholder", "is not allowed")
+
+
+def test_web_identity_token_file_that_is_a_fifo_is_refused_at_once(stall_home, tmp_path) -> None:
+    import os
+
+    fifo = tmp_path / "token.fifo"
+    os.mkfifo(fifo)
+    stall_home.write_config(
+        "[profile wi]\nrole_arn = arn:aws:iam::123456789012:role/dev\n"
+        f"web_identity_token_file = {fifo}\nregion = us-east-1\n"
+    )
+    before = snapshot(stall_home.home)
+    proc = run_cli(stall_home, "refresh", "wi", timeout=30)
+    expect(proc, 1, f"cannot read web_identity_token_file {fifo}", "not a regular file")
+    assert_untouched(before, stall_home)
