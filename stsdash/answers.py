@@ -68,8 +68,9 @@ class Fields:
     def has(self, key: str) -> bool:
         return self.data.get(key) is not None
 
-    def text(self, key: str, *, required: bool = True, max_len: int = 4096, min_len: int = 1) -> str | None:
-        """A string without control characters, of sane length."""
+    def text(self, key: str, *, required: bool = True, max_len: int = 4096, min_len: int = 1,
+             controls: bool = False) -> str | None:
+        """A string of sane length; without control characters unless `controls` (the caller checks)."""
         value = self.data.get(key)
         name = self._name(key)
         if value is None:
@@ -80,7 +81,7 @@ class Fields:
             raise self._bad(name, f"is a JSON {_kind(value)}, not a string")
         if not min_len <= len(value) <= max_len:
             raise self._bad(name, f"has {len(value)} characters (expected {min_len} to {max_len})")
-        if has_control(value):
+        if not controls and has_control(value):
             raise self._bad(name, "contains control characters")
         return value
 
