@@ -16,7 +16,7 @@ from stsdash.errors import StsdashError
 if TYPE_CHECKING:
     from stsdash.profiles import Profile, ProfileSet
 
-STS_KINDS = frozenset({"assume-role", "web-identity", "mfa-user"})  # kinds whose refresh calls STS
+STS_KINDS = frozenset({"assume-role", "web-identity", "mfa-user", "saml"})  # refresh calls STS
 
 
 def refusal(profile: Profile, profiles: ProfileSet, env: Mapping[str, str]) -> StsdashError | None:
