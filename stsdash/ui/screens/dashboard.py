@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from stsdash.awsfiles.perms import exposed_credentials
 from stsdash.profiles import Status
 from stsdash.timeutil import format_utc
 from stsdash.ui.messages import (
@@ -86,6 +87,7 @@ class DashboardScreen(Screen[None]):
         self._needs_code_told: set[tuple[str, datetime | None]] = set()
         self._auto_tried: dict[str, datetime | None] = {}
         self._loaded_signature: tuple | None = None  # file mtimes as of the last load (worker-owned)
+        self._exposed_warning: str | None = None  # credentials file readable by others (worker-owned)
         self.verbs = Verbs(self)  # copy, console, region and decode (stsdash/ui/screens/verbs.py)
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
@@ -251,6 +253,13 @@ class DashboardScreen(Screen[None]):
             self.post_message(LoadFailed(exc))
             return
         self._loaded_signature = signature or _signature(_watch_list(loaded.paths))
+        exposed = exposed_credentials(loaded.paths.credentials)
+        if exposed != self._exposed_warning:  # said once, and again only when it changes
+            self._exposed_warning = exposed
+            if exposed:
+                self.app.call_from_thread(
+                    self.notify, exposed, title="Credentials file", severity="warning", timeout=20
+                )
         self.post_message(ProfilesLoaded(loaded))
 
     def on_profiles_loaded(self, message: ProfilesLoaded) -> None:
