@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -46,6 +47,7 @@ from stsdash.ui.rows import (
 )
 from stsdash.ui.screens.details import DetailsScreen, profile_sections, session_sections
 from stsdash.ui.screens.help import HelpScreen
+from stsdash.ui.screens.saml import ask_saml
 from stsdash.ui.screens.sso_login import SsoLoginScreen
 from stsdash.ui.screens.verbs import Verbs
 from stsdash.ui.widgets.footer import SettlingFooter
@@ -314,9 +316,11 @@ class DashboardScreen(Screen[None]):
     @work(thread=True, group="refresh", exit_on_error=False)
     def _refresh_worker(self, names: list[str], interactive: bool) -> None:
         provider = self.app.ask_mfa_code if interactive else _no_code
+        worker = get_current_worker()
+        saml = partial(ask_saml, self.app, is_cancelled=lambda: worker.is_cancelled) if interactive else None
         self.post_message(RefreshStarted(names))
         try:
-            self.app.engine.refresh(names, code_provider=provider,
+            self.app.engine.refresh(names, code_provider=provider, saml_prompt=saml,
                                     on_result=lambda result: self.post_message(ProfileRefreshed(result)))
         except Exception as exc:
             self.post_message(RefreshFinished(names, exc, quiet=not interactive))
