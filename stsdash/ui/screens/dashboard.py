@@ -397,7 +397,8 @@ class DashboardScreen(Screen[None]):
         engine = self.app.engine
         stale = [n for n in engine.stale(profiles)
                  if not self.states.get(n, RowState()).busy
-                 and self._auto_tried.get(n, object()) != profiles.profiles[n].expires_at]
+                 and self._auto_tried.get(n, object()) != profiles.profiles[n].expires_at
+                 and not self._needs_saml_paste(profiles.profiles[n])]
         if not stale:
             return
         needs_code: set[str] = set()
@@ -410,6 +411,11 @@ class DashboardScreen(Screen[None]):
             self.post_message(NeedsCode(sorted(needs_code & set(stale))))
         if quiet:
             self.app.call_from_thread(self.start_refresh, quiet, interactive=False)
+
+    def _needs_saml_paste(self, profile: Profile) -> bool:
+        """A SAML profile without saml_process waits for a person to paste: never auto-refreshed."""
+        settings = getattr(self.app.settings, "profiles", {}).get(profile.name)
+        return profile.kind == "saml" and not (settings and settings.saml_process)
 
     def on_needs_code(self, message: NeedsCode) -> None:
         names = ", ".join(message.names[:6]) + ("…" if len(message.names) > 6 else "")
