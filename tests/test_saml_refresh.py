@@ -85,6 +85,9 @@ def test_one_role_from_saml_process(world, saml_sts, tmp_path) -> None:
     profile = eng.load().profiles["corp"]
     assert result.expires_at is not None  # the dashboard's countdown reads the written expiry:
     assert profile.expires_at == result.expires_at.replace(microsecond=0)
+    assert eng.whoami("corp").arn == result.identity.arn  # `w` in the dashboard, `stsdash whoami`
+    assert eng.credentials_for("corp").access_key_id == frozen.access_key  # cached: no new assertion
+    assert saml_sts.calls["AssumeRoleWithSAML"] == 1
 
 
 def test_several_roles_pick_is_remembered(world, saml_sts, tmp_path) -> None:
