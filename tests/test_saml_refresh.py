@@ -194,6 +194,9 @@ def test_cli_reads_the_assertion_from_a_file_or_stdin(world, saml_sts, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ok      corp -> [corp]" in done.stdout and ":assumed-role/ReadOnly/" in done.stdout
     assert ":assumed-role/ReadOnly/" in caller_arn(resolved_credentials("corp"), saml_sts.url)
+    switched = cli(world, saml_sts, "corp", "--saml-assertion", str(path), "--saml-role", ADMIN.role_arn)
+    assert switched.returncode == 0 and ":assumed-role/Admin/" in switched.stdout  # over the remembered pick
+    assert RoleMemory.beside(world.settings).get("corp") == ADMIN
     piped = cli(world, saml_sts, "corp", "--saml-assertion", "-",
                 stdin=make_response([(ADMIN.role_arn, ADMIN.principal_arn)]))
     assert piped.returncode == 0, piped.stdout + piped.stderr
