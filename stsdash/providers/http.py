@@ -261,6 +261,11 @@ class StsdashSession(requests.Session):
 
 
 def _read_capped(response: requests.Response, limit: int, call: _Call) -> bytes:
+    if response.raw is None:  # an adapter that answered from memory (no stream to read)
+        body = response.content or b""
+        if len(body) > limit:
+            raise ResponseTooLarge(limit)
+        return body
     declared = response.headers.get("Content-Length", "")
     if declared.strip().isdigit() and int(declared) > limit:
         raise ResponseTooLarge(limit)
@@ -282,7 +287,8 @@ def _with_body(streamed: requests.Response, body: bytes) -> requests.Response:
     response = requests.Response()
     for attr in ("status_code", "headers", "url", "encoding", "reason", "cookies", "elapsed", "request",
                  "history", "connection"):
-        setattr(response, attr, getattr(streamed, attr))
+        if hasattr(streamed, attr):  # `connection` is set only by requests' own HTTPAdapter
+            setattr(response, attr, getattr(streamed, attr))
     response.raw = io.BytesIO(body)
     return response
 

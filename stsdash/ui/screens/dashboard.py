@@ -236,8 +236,8 @@ class DashboardScreen(Screen[None]):
         if self.filter_text:
             parts.append(f"filter: {self.filter_text}")
         busy = sum(1 for state in self.states.values() if state.busy)
-        if busy:
-            parts.append(f"Refreshing {busy}… (escape cancels)")
+        if busy:  # first, so a narrow terminal still shows it
+            parts.insert(0, f"Refreshing {busy}… (escape cancels)")
         self.sub_title = " · ".join(parts)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
