@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from stsdash.refresh.hops import Hop
     from stsdash.refresh.plan import Plan
 
-log = logging.getLogger("stsdash.engine")
+log = logging.getLogger(__name__)
 
 MAX_CODE_ATTEMPTS = 3
 WRITE_LINGER = 0.02  # s: how long finished hops wait for others to share their write
@@ -107,15 +107,22 @@ class Runner:
         return any(not keys.isdisjoint(self.plan.nodes[k].deps) for k in pending)
 
     def _execute(self, node: Hop) -> Out:
+        log.debug("%s: %s for profile %s", node.key, type(node).__name__, node.profile)
         try:
-            return node.run(self.ctx)
+            out = node.run(self.ctx)
         except StsdashError as exc:
+            log.debug("%s: failed (%s)", node.key, getattr(exc, "code", None) or type(exc).__name__)
             raise exc.for_profile(node.profile) from None
         except Exception as exc:  # a bug in one profile must not take the others down
             log.exception("refresh of %s failed", node.profile)
             raise StsdashError(
                 f"unexpected error: {type(exc).__name__}: {exc}", profile=node.profile
             ) from None
+        # The access key id is no secret, but a log is no place for a whole one either.
+        key_id = out.creds.access_key_id
+        log.debug("%s: credentials %s…%s, expiring %s", node.key, key_id[:4], key_id[-4:],
+                  out.creds.expiration.isoformat() if out.creds.expiration else "never")
+        return out
 
     def with_code(self, key: str, call: Callable[[str | None], ProviderResult]) -> ProviderResult:
         """Ask for a code (or run mfa_process) and call; a wrong/reused code asks again, 3 attempts."""

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from stsdash.profiles import Profile, ProfileSet
     from stsdash.secrets import SecretStore
 
-log = logging.getLogger("stsdash.engine")
+log = logging.getLogger(__name__)
 
 CACHE_MIN_REMAINING = timedelta(minutes=15)  # botocore reuses cached credentials only with > 15 min left
 

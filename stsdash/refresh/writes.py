@@ -8,6 +8,7 @@ target never costs another profile its result; nothing is written for a profile 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 
     from stsdash.creds import Credentials
     from stsdash.profiles import ProfileSet
+
+
+log = logging.getLogger(__name__)
 
 
 class GroupWriter:
@@ -53,6 +57,7 @@ class GroupWriter:
         with self.lock:
             try:
                 self.writer.write(batch)
+                log.debug("wrote [%s] to %s", "], [".join(u.section for u in batch), self.writer.path)
                 return {}
             except StsdashError as exc:
                 if len(batch) == 1:

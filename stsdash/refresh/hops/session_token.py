@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from stsdash.providers.base import ProviderResult
     from stsdash.refresh.context import RunContext
 
-log = logging.getLogger("stsdash.engine")
+log = logging.getLogger(__name__)
 
 
 @dataclass
