@@ -46,6 +46,7 @@ from stsdash.ui.rows import (
 from stsdash.ui.screens.details import DetailsScreen, profile_sections, session_sections
 from stsdash.ui.screens.help import HelpScreen
 from stsdash.ui.screens.sso_login import SsoLoginScreen
+from stsdash.ui.screens.verbs import Verbs
 from stsdash.ui.widgets.footer import SettlingFooter
 from stsdash.ui.widgets.live_table import LiveTable
 
@@ -66,6 +67,8 @@ class DashboardScreen(Screen[None]):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("w", "whoami", "Who am I"),
         Binding("c", "copy", "Copy export"),
+        Binding("o", "console", "Console"),
+        Binding("g", "region", "Region"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -83,6 +86,7 @@ class DashboardScreen(Screen[None]):
         self._needs_code_told: set[tuple[str, datetime | None]] = set()
         self._auto_tried: dict[str, datetime | None] = {}
         self._loaded_signature: tuple | None = None  # file mtimes as of the last load (worker-owned)
+        self.verbs = Verbs(self)  # copy, console, region and decode (stsdash/ui/screens/verbs.py)
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
         """Plain text by default: profile names, sections like [x-session] and STS messages are data."""
@@ -485,7 +489,7 @@ class DashboardScreen(Screen[None]):
             return
         state = self.states.setdefault(profile.name, RowState())
         sections = profile_sections(profile, state, self.profiles, now)
-        self.app.push_screen(DetailsScreen(profile.name, sections))
+        self.app.push_screen(self.verbs.details_screen(profile, sections))
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -546,22 +550,26 @@ class DashboardScreen(Screen[None]):
 
     def action_copy(self) -> None:
         profile = self._selected_profile()
-        if profile is None:
-            return
-        lines = export_lines(profile)
-        self.app.copy_to_clipboard("\n".join(lines))
-        self.notify("\n".join(lines), title="Copied to the clipboard", timeout=6)
+        if profile is not None:
+            self.verbs.copy(profile)
+
+    def action_console(self) -> None:
+        profile = self._selected_profile()
+        if profile is not None:
+            self.verbs.console(profile)
+
+    def action_region(self) -> None:
+        profile = self._selected_profile()
+        if profile is not None:
+            self.verbs.pick_region(profile)
+
+    def action_decode(self) -> None:
+        profile = self._selected_profile()
+        if profile is not None:
+            self.verbs.decode(profile)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
-
-
-def export_lines(profile: Profile) -> list[str]:
-    """What to paste into a shell to use the profile's fresh keys: names only, never a secret."""
-    lines = [f"export AWS_PROFILE={profile.target or profile.name}"]
-    if profile.region:
-        lines.append(f"export AWS_REGION={profile.region}")
-    return lines
 
 
 def _names(names: list[str], limit: int = 6) -> str:
