@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,10 +42,14 @@ def make_home(root: Path, profiles: int) -> dict[str, str]:
     return env
 
 
-def timed(argv: list[str], env: dict[str, str]) -> float:
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall, CPU user+sys) seconds of one run; CPU time is what load on the machine disturbs least."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -63,19 +68,22 @@ def main() -> None:
         }
         print("output:", subprocess.run(commands["stsdash prompt"], env=env, capture_output=True,
                                         text=True).stdout.strip())
-        times: dict[str, list[float]] = {name: [] for name in commands}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for argv in commands.values():  # warm the file cache
             timed(argv, env)
         for _ in range(args.runs):
             for name, argv in commands.items():
                 times[name].append(timed(argv, env))
-    base = statistics.median(times["python -c pass"])
+    base = statistics.median(t[0] for t in times["python -c pass"])
+    base_cpu = statistics.median(t[1] for t in times["python -c pass"])
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, {platform.system()}; {args.runs} runs each, "
           f"{args.profiles} profiles")
     for name, values in times.items():
-        median = statistics.median(values)
-        print(f"{name:26} median {median * 1000:6.1f} ms  ({median / base:.2f}x python -c pass)")
+        wall = statistics.median(t[0] for t in values)
+        cpu = statistics.median(t[1] for t in values)
+        print(f"{name:26} wall {wall * 1000:6.1f} ms ({wall / base:.2f}x)   "
+              f"CPU {cpu * 1000:6.1f} ms ({cpu / base_cpu:.2f}x python -c pass)")
 
 
 if __name__ == "__main__":

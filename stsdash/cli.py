@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "credential_process",
     "serve",
     "keys",
+    "fix_permissions",
     "sso",
     "demo",
 )

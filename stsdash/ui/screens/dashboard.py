@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -21,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from stsdash.awsfiles.perms import exposed_credentials
 from stsdash.profiles import Status
 from stsdash.timeutil import format_utc
 from stsdash.ui.messages import (
@@ -45,6 +47,7 @@ from stsdash.ui.rows import (
 )
 from stsdash.ui.screens.details import DetailsScreen, profile_sections, session_sections
 from stsdash.ui.screens.help import HelpScreen
+from stsdash.ui.screens.saml import ask_saml
 from stsdash.ui.screens.sso_login import SsoLoginScreen
 from stsdash.ui.screens.verbs import Verbs
 from stsdash.ui.widgets.footer import SettlingFooter
@@ -86,6 +89,7 @@ class DashboardScreen(Screen[None]):
         self._needs_code_told: set[tuple[str, datetime | None]] = set()
         self._auto_tried: dict[str, datetime | None] = {}
         self._loaded_signature: tuple | None = None  # file mtimes as of the last load (worker-owned)
+        self._exposed_warning: str | None = None  # credentials file readable by others (worker-owned)
         self.verbs = Verbs(self)  # copy, console, region and decode (stsdash/ui/screens/verbs.py)
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
@@ -251,6 +255,13 @@ class DashboardScreen(Screen[None]):
             self.post_message(LoadFailed(exc))
             return
         self._loaded_signature = signature or _signature(_watch_list(loaded.paths))
+        exposed = exposed_credentials(loaded.paths.credentials)
+        if exposed != self._exposed_warning:  # said once, and again only when it changes
+            self._exposed_warning = exposed
+            if exposed:
+                self.app.call_from_thread(
+                    self.notify, exposed, title="Credentials file", severity="warning", timeout=20
+                )
         self.post_message(ProfilesLoaded(loaded))
 
     def on_profiles_loaded(self, message: ProfilesLoaded) -> None:
@@ -305,9 +316,11 @@ class DashboardScreen(Screen[None]):
     @work(thread=True, group="refresh", exit_on_error=False)
     def _refresh_worker(self, names: list[str], interactive: bool) -> None:
         provider = self.app.ask_mfa_code if interactive else _no_code
+        worker = get_current_worker()
+        saml = partial(ask_saml, self.app, is_cancelled=lambda: worker.is_cancelled) if interactive else None
         self.post_message(RefreshStarted(names))
         try:
-            self.app.engine.refresh(names, code_provider=provider,
+            self.app.engine.refresh(names, code_provider=provider, saml_prompt=saml,
                                     on_result=lambda result: self.post_message(ProfileRefreshed(result)))
         except Exception as exc:
             self.post_message(RefreshFinished(names, exc, quiet=not interactive))
