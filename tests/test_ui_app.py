@@ -327,7 +327,7 @@ async def test_c_copies_export_lines_for_the_target(demo: DemoEnvironment, monke
         await pilot.press("enter")  # the first choice: AWS_PROFILE for sh
         assert copied == [
             "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION "
-            "AWS_SECURITY_TOKEN\nexport AWS_PROFILE='staging-deploy-session'\n"
+            "AWS_SECURITY_TOKEN AWS_DEFAULT_PROFILE\nexport AWS_PROFILE='staging-deploy-session'\n"
             "export AWS_REGION='eu-central-1'\nexport AWS_DEFAULT_REGION='eu-central-1'"
         ]
         assert any(n.startswith("Copied to the clipboard") for n in notes(app))
