@@ -26,6 +26,7 @@ class Kind(StrEnum):
     SSO = "sso"
     WEB_IDENTITY = "web-identity"
     PROCESS = "credential-process"
+    LOGIN = "login"  # `aws login` (login_session): the AWS CLI keeps these fresh, stsdash shows the expiry
     NONE = "none"  # nothing botocore could use (e.g. only region)
 
 
@@ -109,6 +110,7 @@ class Profile:
     sso_role_name = _setting("sso_role_name")
     web_identity_token_file = _setting("web_identity_token_file")
     credential_process = _setting("credential_process")
+    login_session = _setting("login_session")
     mfa_process = _setting("mfa_process")
     endpoint_url = _setting("endpoint_url")
     ca_bundle = _setting("ca_bundle")

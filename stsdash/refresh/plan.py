@@ -57,7 +57,9 @@ class Plan:
             if not profile.refreshable:
                 raise UsageError(
                     f"profile {name}: nothing to refresh ({profile.kind} profile)",
-                    hint="Roles, SSO, web identity and MFA users with a target section can be refreshed.",
+                    hint=f"Run `aws login --profile {name}`: the AWS CLI renews `aws login` sessions."
+                    if profile.kind == "login"
+                    else "Roles, SSO, web identity and MFA users with a target section can be refreshed.",
                 )
             self.roots[name] = self._node_for(profile)
         except StsdashError as exc:
