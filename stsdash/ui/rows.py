@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from stsdash.engine import RefreshCancelled
+from stsdash.errors import StsdashError
 from stsdash.timeutil import format_countdown
 
 if TYPE_CHECKING:
@@ -156,11 +157,8 @@ def error_summary(error: Exception | None) -> str:
     if isinstance(error, RefreshCancelled):
         return "✗ cancelled (no code)"
     code = getattr(error, "code", None)
-    message = getattr(error, "message", None) or str(error)
-    text = _first_line(message)
-    profile = getattr(error, "profile", None)
-    if profile and text.startswith(f"profile {profile}: "):
-        text = text[len(f"profile {profile}: "):]
+    # The row names the profile already: StsdashError.text is the message without its name.
+    text = _first_line(error.text if isinstance(error, StsdashError) else str(error))
     return f"✗ {code}" if code else f"✗ {text}"
 
 
