@@ -14,6 +14,7 @@ from stsdash.ui.app import StsdashApp
 from stsdash.ui.screens.details import DetailsScreen
 from stsdash.ui.screens.help import HelpScreen
 from stsdash.ui.screens.mfa import MfaScreen
+from stsdash.ui.screens.pickers import PickerScreen
 from stsdash.ui.screens.sso_login import SsoLoginScreen
 from stsdash_demo.runner import MFA_SERIAL, DemoEnvironment, applied_env, build_app, demo_environment
 
@@ -322,9 +323,15 @@ async def test_c_copies_export_lines_for_the_target(demo: DemoEnvironment, monke
         await start(app, pilot)
         await select(pilot, app, "staging-deploy")
         await pilot.press("c")
-        assert copied == ["export AWS_PROFILE=staging-deploy-session\nexport AWS_REGION=eu-central-1"]
+        await until(pilot, lambda: isinstance(app.screen, PickerScreen), what="the copy picker")
+        await pilot.press("enter")  # the first choice: AWS_PROFILE for sh
+        assert copied == [
+            "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION "
+            "AWS_SECURITY_TOKEN AWS_DEFAULT_PROFILE\nexport AWS_PROFILE='staging-deploy-session'\n"
+            "export AWS_REGION='eu-central-1'\nexport AWS_DEFAULT_REGION='eu-central-1'"
+        ]
         assert any(n.startswith("Copied to the clipboard") for n in notes(app))
-        assert "SECRET" not in copied[0]
+        assert "AWS_SECRET_ACCESS_KEY=" not in copied[0]  # names only, never a key
 
 
 # ---- l: SSO login -------------------------------------------------------------------------------------
@@ -379,7 +386,7 @@ async def test_question_mark_shows_every_key(demo: DemoEnvironment) -> None:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         shown = "\n".join(str(w.render()) for w in app.screen.query(Static))
-        for key in ("r", "R", "l", "enter", "/", "w", "c", "q"):
+        for key in ("r", "R", "l", "enter", "/", "w", "c", "o", "g", "q"):
             assert f"{key:>6}  " in shown
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
@@ -404,8 +411,10 @@ async def test_command_palette_runs_actions(demo: DemoEnvironment, monkeypatch) 
         await pilot.press("ctrl+p", *"copy export")
         await pilot.pause(0.5)
         await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, PickerScreen), what="the copy picker")
+        await pilot.press("enter")
         await until(pilot, lambda: bool(copied), what="the palette command")
-        assert copied[0].startswith("export AWS_PROFILE=billing-session")
+        assert "export AWS_PROFILE='billing-session'" in copied[0]
         await pilot.press("ctrl+p", *"refresh acme-security")
         await pilot.pause(0.5)
         await pilot.press("enter")

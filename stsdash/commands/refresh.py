@@ -29,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--stale", action="store_true", help="refresh every expired or expiring profile")
     parser.add_argument("--code", metavar="123456", help="MFA code to use first (instead of a prompt)")
     parser.add_argument("--json", action="store_true", help="print the results as a JSON list")
+    parser.add_argument("--saml-assertion", metavar="FILE",
+                        help="SAMLResponse for SAML profiles without saml_process (- reads stdin)")
+    parser.add_argument("--saml-role", metavar="ARN", help="role to assume when the assertion offers several")
     parser.set_defaults(handler=run)
 
 
@@ -75,7 +78,10 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(describe(result), flush=True)
 
-    results = engine.refresh(names, code_provider=codes, on_result=show)
+    from stsdash.saml.terminal import TerminalSaml
+
+    saml = TerminalSaml(args.saml_assertion, args.saml_role, has_tty=has_tty)
+    results = engine.refresh(names, code_provider=codes, on_result=show, saml_prompt=saml)
     if args.json:
         print(json.dumps([result_json(r) for r in results], indent=2))
     return 0 if all(r.ok for r in results) else 1
@@ -120,6 +126,8 @@ class TerminalCodes:
 
 
 def has_tty() -> bool:
+    if os.name == "nt":  # no /dev/tty; getpass reads the console itself
+        return sys.stdin.isatty()
     try:
         fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
@@ -137,16 +145,24 @@ def prompt_code(request: MfaRequest) -> str | None:
         lines.append(f"  ({request.reason})")
     if request.last_error:
         lines.append(f"  attempt {request.attempt}: the last code failed: {request.last_error}")
-    with open("/dev/tty", "w") as tty:
-        tty.write("\n".join(lines) + "\n")
+    _to_terminal("\n".join(lines) + "\n")
     while True:
         code = getpass.getpass("MFA code (empty to skip): ").strip()
         if not code:
             return None
         if _CODE.fullmatch(code):
             return code
-        with open("/dev/tty", "w") as tty:
-            tty.write("  a code is exactly 6 digits\n")
+        _to_terminal("  a code is exactly 6 digits\n")
+
+
+def _to_terminal(text: str) -> None:
+    """The terminal even when stdout/stderr are redirected (Windows has no /dev/tty: stderr there)."""
+    if os.name == "nt":
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        return
+    with open("/dev/tty", "w") as tty:
+        tty.write(text)
 
 
 def describe(result: RefreshResult) -> str:

@@ -28,9 +28,10 @@ class Kind(StrEnum):
     PROCESS = "credential-process"
     LOGIN = "login"  # `aws login` (login_session): the AWS CLI keeps these fresh, stsdash shows the expiry
     NONE = "none"  # nothing botocore could use (e.g. only region)
+    SAML = "saml"  # AssumeRoleWithSAML, defined in stsdash's config.toml (see profiles/saml.py)
 
 
-REFRESHABLE_KINDS = frozenset({Kind.MFA_USER, Kind.ASSUME_ROLE, Kind.SSO, Kind.WEB_IDENTITY})
+REFRESHABLE_KINDS = frozenset({Kind.MFA_USER, Kind.ASSUME_ROLE, Kind.SSO, Kind.WEB_IDENTITY, Kind.SAML})
 
 
 # Per-profile settings botocore and the AWS CLI read that say how to call AWS, not where credentials

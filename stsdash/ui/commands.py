@@ -17,7 +17,10 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Details", "details", "enter: identity, target, source chain, last error"),
     ("Filter profiles", "filter", "/: by name, kind or account"),
     ("Who am I", "whoami", "w: GetCallerIdentity for the selected profile"),
-    ("Copy export lines", "copy", "c: export AWS_PROFILE=... for the selected profile"),
+    ("Copy export lines", "copy", "c: AWS_PROFILE or the keys, quoted for sh/fish/powershell/dotenv/json"),
+    ("Open the AWS console", "console", "o: federation sign-in as the selected profile, in the browser"),
+    ("Choose a region", "region", "g: the selected profile's region for this session (copy, console)"),
+    ("Decode an authorization failure", "decode", "paste an encoded message; DecodeAuthorizationMessage"),
     ("Keys", "help", "?: every key"),
 )
 

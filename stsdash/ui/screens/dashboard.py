@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -21,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from stsdash.awsfiles.perms import exposed_credentials
 from stsdash.profiles import Status
 from stsdash.timeutil import format_utc
 from stsdash.ui.messages import (
@@ -45,7 +47,9 @@ from stsdash.ui.rows import (
 )
 from stsdash.ui.screens.details import DetailsScreen, profile_sections, session_sections
 from stsdash.ui.screens.help import HelpScreen
+from stsdash.ui.screens.saml import ask_saml
 from stsdash.ui.screens.sso_login import SsoLoginScreen
+from stsdash.ui.screens.verbs import Verbs
 from stsdash.ui.widgets.footer import SettlingFooter
 from stsdash.ui.widgets.live_table import LiveTable
 
@@ -66,6 +70,8 @@ class DashboardScreen(Screen[None]):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("w", "whoami", "Who am I"),
         Binding("c", "copy", "Copy export"),
+        Binding("o", "console", "Console"),
+        Binding("g", "region", "Region"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -83,6 +89,8 @@ class DashboardScreen(Screen[None]):
         self._needs_code_told: set[tuple[str, datetime | None]] = set()
         self._auto_tried: dict[str, datetime | None] = {}
         self._loaded_signature: tuple | None = None  # file mtimes as of the last load (worker-owned)
+        self._exposed_warning: str | None = None  # credentials file readable by others (worker-owned)
+        self.verbs = Verbs(self)  # copy, console, region and decode (stsdash/ui/screens/verbs.py)
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
         """Plain text by default: profile names, sections like [x-session] and STS messages are data."""
@@ -247,6 +255,13 @@ class DashboardScreen(Screen[None]):
             self.post_message(LoadFailed(exc))
             return
         self._loaded_signature = signature or _signature(_watch_list(loaded.paths))
+        exposed = exposed_credentials(loaded.paths.credentials)
+        if exposed != self._exposed_warning:  # said once, and again only when it changes
+            self._exposed_warning = exposed
+            if exposed:
+                self.app.call_from_thread(
+                    self.notify, exposed, title="Credentials file", severity="warning", timeout=20
+                )
         self.post_message(ProfilesLoaded(loaded))
 
     def on_profiles_loaded(self, message: ProfilesLoaded) -> None:
@@ -301,9 +316,11 @@ class DashboardScreen(Screen[None]):
     @work(thread=True, group="refresh", exit_on_error=False)
     def _refresh_worker(self, names: list[str], interactive: bool) -> None:
         provider = self.app.ask_mfa_code if interactive else _no_code
+        worker = get_current_worker()
+        saml = partial(ask_saml, self.app, is_cancelled=lambda: worker.is_cancelled) if interactive else None
         self.post_message(RefreshStarted(names))
         try:
-            self.app.engine.refresh(names, code_provider=provider,
+            self.app.engine.refresh(names, code_provider=provider, saml_prompt=saml,
                                     on_result=lambda result: self.post_message(ProfileRefreshed(result)))
         except Exception as exc:
             self.post_message(RefreshFinished(names, exc, quiet=not interactive))
@@ -485,7 +502,7 @@ class DashboardScreen(Screen[None]):
             return
         state = self.states.setdefault(profile.name, RowState())
         sections = profile_sections(profile, state, self.profiles, now)
-        self.app.push_screen(DetailsScreen(profile.name, sections))
+        self.app.push_screen(self.verbs.details_screen(profile, sections))
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -546,22 +563,26 @@ class DashboardScreen(Screen[None]):
 
     def action_copy(self) -> None:
         profile = self._selected_profile()
-        if profile is None:
-            return
-        lines = export_lines(profile)
-        self.app.copy_to_clipboard("\n".join(lines))
-        self.notify("\n".join(lines), title="Copied to the clipboard", timeout=6)
+        if profile is not None:
+            self.verbs.copy(profile)
+
+    def action_console(self) -> None:
+        profile = self._selected_profile()
+        if profile is not None:
+            self.verbs.console(profile)
+
+    def action_region(self) -> None:
+        profile = self._selected_profile()
+        if profile is not None:
+            self.verbs.pick_region(profile)
+
+    def action_decode(self) -> None:
+        profile = self._selected_profile()
+        if profile is not None:
+            self.verbs.decode(profile)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
-
-
-def export_lines(profile: Profile) -> list[str]:
-    """What to paste into a shell to use the profile's fresh keys: names only, never a secret."""
-    lines = [f"export AWS_PROFILE={profile.target or profile.name}"]
-    if profile.region:
-        lines.append(f"export AWS_REGION={profile.region}")
-    return lines
 
 
 def _names(names: list[str], limit: int = 6) -> str:
