@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from stsdash.awsfiles.perms import exposed_credentials
 from stsdash.profiles import Status
+from stsdash.refresh.checks import mark_refusals
 from stsdash.timeutil import format_utc
 from stsdash.ui.messages import (
     IdentityResult,
@@ -250,6 +251,8 @@ class DashboardScreen(Screen[None]):
         signature = _signature(_watch_list(paths)) if paths is not None else None
         try:
             loaded = self.app.engine.load()
+            # Shown as problems, so no row looks fine when `r` would be refused for its settings.
+            mark_refusals(loaded, self.app.engine.env)
         except Exception as exc:
             self._loaded_signature = signature
             self.post_message(LoadFailed(exc))
@@ -394,7 +397,8 @@ class DashboardScreen(Screen[None]):
         engine = self.app.engine
         stale = [n for n in engine.stale(profiles)
                  if not self.states.get(n, RowState()).busy
-                 and self._auto_tried.get(n, object()) != profiles.profiles[n].expires_at]
+                 and self._auto_tried.get(n, object()) != profiles.profiles[n].expires_at
+                 and not self._needs_saml_paste(profiles.profiles[n])]
         if not stale:
             return
         needs_code: set[str] = set()
@@ -407,6 +411,11 @@ class DashboardScreen(Screen[None]):
             self.post_message(NeedsCode(sorted(needs_code & set(stale))))
         if quiet:
             self.app.call_from_thread(self.start_refresh, quiet, interactive=False)
+
+    def _needs_saml_paste(self, profile: Profile) -> bool:
+        """A SAML profile without saml_process waits for a person to paste: never auto-refreshed."""
+        settings = getattr(self.app.settings, "profiles", {}).get(profile.name)
+        return profile.kind == "saml" and not (settings and settings.saml_process)
 
     def on_needs_code(self, message: NeedsCode) -> None:
         names = ", ".join(message.names[:6]) + ("…" if len(message.names) > 6 else "")
