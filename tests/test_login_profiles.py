@@ -143,3 +143,11 @@ def test_a_role_sourced_from_a_login_profile_is_shown_as_refresh_refuses_it(aws_
     assert admin.problem is not None and "aws login" in admin.problem
     [result] = RefreshEngine(settings=Settings()).refresh(["admin"], code_provider=lambda request: None)
     assert not result.ok
+
+
+def test_the_dashboard_row_says_where_the_keys_come_from(aws_home: AwsHome) -> None:
+    from stsdash.ui.rows import role_or_source
+
+    aws_home.write_config("[profile console]\nlogin_session = me\n")
+    write_login_cache(aws_home.home / ".aws" / "login" / "cache", "me", utcnow() + timedelta(hours=1))
+    assert role_or_source(profiles(aws_home).profiles["console"]) == "aws login me"
