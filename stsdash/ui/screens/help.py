@@ -20,6 +20,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("c", "copy exports (AWS_PROFILE or the keys) for sh, fish, powershell, dotenv or json"),
     ("o", "open the AWS console signed in as the selected profile"),
     ("g", "choose the selected profile's region for this session (used by c and o)"),
+    ("C", "callers: credential servers, their clients, pending prompts"),
     ("tab", "switch between the profiles and SSO sessions tables"),
     ("ctrl+p", "command palette: every action"),
     ("?", "this help"),
