@@ -1,4 +1,5 @@
-"""Command palette: every dashboard action, plus "refresh <profile>" for each profile by name."""
+"""Command palette: every dashboard key by name (from the same bindings as help and the footer), and
+"Refresh <profile>" for each profile."""
 
 from __future__ import annotations
 
@@ -10,34 +11,36 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 if TYPE_CHECKING:
     from stsdash.ui.app import StsdashApp
 
-ACTIONS: tuple[tuple[str, str, str], ...] = (
-    ("Refresh selected profile", "refresh_selected", "r: new keys for the highlighted profile"),
-    ("Refresh all stale profiles", "refresh_stale", "R: one MFA code per device"),
-    ("SSO login", "sso_login", "l: log in to the selected SSO session"),
-    ("Details", "details", "enter: identity, target, source chain, last error"),
-    ("Filter profiles", "filter", "/: by name, kind or account"),
-    ("Who am I", "whoami", "w: GetCallerIdentity for the selected profile"),
-    ("Copy export lines", "copy", "c: export AWS_PROFILE=... for the selected profile"),
-    ("Keys", "help", "?: every key"),
-)
+# Already in the palette as system commands (Quit), or not an action to run from it.
+_LEFT_OUT = frozenset({"app.quit", "command_palette", "clear_filter", "help_close"})
 
 
-class StsdashCommands(Provider):
+class DashboardCommands(Provider):
     app: StsdashApp
 
+    def _commands(self) -> list[tuple[str, str, str]]:
+        """(title, action, help) per dashboard key."""
+        out = []
+        for key, action, text in self.app.dashboard.key_help():
+            if action in _LEFT_OUT:
+                continue
+            title = text.split(":")[0].split(" (")[0]
+            out.append((title[:1].upper() + title[1:], action, f"{key}: {text}"))
+        return out
+
     def _run(self, action: str) -> None:
-        getattr(self.app.dashboard, f"action_{action}")()
+        self.app.call_later(self.app.dashboard.run_action, action)
 
     def _refresh_one(self, name: str) -> None:
         self.app.dashboard.start_refresh([name])
 
     async def discover(self) -> Hits:
-        for title, action, help_text in ACTIONS:
+        for title, action, help_text in self._commands():
             yield DiscoveryHit(title, partial(self._run, action), help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, action, help_text in ACTIONS:
+        for title, action, help_text in self._commands():
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), partial(self._run, action), help=help_text)
