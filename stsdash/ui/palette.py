@@ -18,7 +18,7 @@ _LEFT_OUT = frozenset({"app.quit", "command_palette", "clear_filter", "help_clos
 class DashboardCommands(Provider):
     app: StsdashApp
 
-    def _commands(self) -> list[tuple[str, str, str]]:
+    def commands(self) -> list[tuple[str, str, str]]:
         """(title, action, help) per dashboard key."""
         out = []
         for key, action, text in self.app.dashboard.key_help():
@@ -35,12 +35,12 @@ class DashboardCommands(Provider):
         self.app.dashboard.start_refresh([name])
 
     async def discover(self) -> Hits:
-        for title, action, help_text in self._commands():
+        for title, action, help_text in self.commands():
             yield DiscoveryHit(title, partial(self._run, action), help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, action, help_text in self._commands():
+        for title, action, help_text in self.commands():
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), partial(self._run, action), help=help_text)

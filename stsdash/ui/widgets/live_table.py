@@ -191,7 +191,7 @@ class LiveTable(ScrollView, can_focus=True):
         if changed:
             self._lines.pop(key, None)
             y = index - int(self.scroll_y) + 1
-            for placed in self._current_layout():
+            for placed in self.column_layout():
                 if placed.key in changed:
                     self.refresh(Region(placed.x, y, placed.span, 1))
         return len(changed)
@@ -313,10 +313,10 @@ class LiveTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _layout_total(self) -> int:
-        layout = self._current_layout()
+        layout = self.column_layout()
         return layout[-1].x + layout[-1].span if layout else 0
 
-    def _current_layout(self) -> list[Placed]:
+    def column_layout(self) -> list[Placed]:
         width = self.size.width
         if width != self._layout_width:
             self._layout = fit(self.columns, self._natural, width)
@@ -326,7 +326,7 @@ class LiveTable(ScrollView, can_focus=True):
         return self._layout
 
     def shown_columns(self) -> list[str]:
-        return [placed.key for placed in self._current_layout()]
+        return [placed.key for placed in self.column_layout()]
 
     def _style(self, name: str) -> Style:
         style = self._parsed.get(name)
@@ -337,7 +337,7 @@ class LiveTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        layout = self._current_layout()
+        layout = self.column_layout()
         base = self.rich_style
         if y == 0:
             return self._header_line(layout, width)
