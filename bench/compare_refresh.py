@@ -1,7 +1,7 @@
 """Refreshing 50 roles behind one MFA device, 100 ms of added latency per STS request.
 
 Side by side in one run, each in a fresh temporary AWS home, against moto (IAM auth on) behind the
-stsdash STS proxy (`stsdash.demo.stsproxy`), which adds the latency, enforces single-use MFA codes and
+stsdash STS proxy (`stsdash_demo.stsproxy`), which adds the latency, enforces single-use MFA codes and
 counts every call and every code:
 
 - stsdash: `stsdash refresh role-00 ... role-49 --code NNNNNN` (one process, concurrent, one code),
@@ -41,9 +41,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from stsdash.demo.stsproxy import MotoSeed, StsProxy, _iam, enable_moto_auth, seed_moto  # noqa: E402
-from tests.support.awsenv import AwsHome, make_aws_home  # noqa: E402
-from tests.support.motoserver import start_moto, stop_moto  # noqa: E402
+from stsdash_demo.home import AwsHome, make_aws_home  # noqa: E402
+from stsdash_demo.moto import (  # noqa: E402
+    MotoProcess,
+    MotoSeed,
+    enable_moto_auth,
+    iam_call,
+    seed_moto,
+)
+from stsdash_demo.stsproxy import StsProxy  # noqa: E402
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
 ALLOW = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
@@ -90,14 +96,14 @@ def create_roles(moto_url: str, seed: MotoSeed, count: int) -> list[str]:
     arns = []
     for i in range(count):
         name = f"bench-{i:02d}"
-        _iam(
+        iam_call(
             moto_url,
             "CreateRole",
             RoleName=name,
             AssumeRolePolicyDocument=trust(seed.user_arn),
             MaxSessionDuration="3600",
         )
-        _iam(moto_url, "PutRolePolicy", RoleName=name, PolicyName="all", PolicyDocument=ALLOW)
+        iam_call(moto_url, "PutRolePolicy", RoleName=name, PolicyName="all", PolicyDocument=ALLOW)
         arns.append(f"arn:aws:iam::{seed.account}:role/{name}")
     return arns
 
@@ -223,7 +229,7 @@ def run_stsdash_engine(home: AwsHome | None, proxy: StsProxy | None, names: list
 
     with environ(home.subprocess_env()) if home else contextlib.nullcontext():
         if home:
-            keyring.core._keyring_backend = None  # re-read PYTHON_KEYRING_BACKEND for this home
+            keyring.core.init_backend()  # re-read PYTHON_KEYRING_BACKEND for this home
         start = time.perf_counter()
         results = RefreshEngine().refresh(names, code_provider=provider)
         elapsed = time.perf_counter() - start
@@ -277,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
 
-    moto = start_moto()
+    moto = MotoProcess().start()
     try:
         seed = seed_moto(moto.url)
         arns = create_roles(moto.url, seed, args.roles)
@@ -332,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
                 del row.runs[0]
             print(report([w[0] for w in ways], args))
     finally:
-        stop_moto(moto)
+        moto.stop()
     return 0
 
 

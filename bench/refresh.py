@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from stsdash.demo.stsproxy import MotoSeed
+    from stsdash_demo.moto import MotoSeed
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -48,12 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from stsdash.demo.stsproxy import enable_moto_auth, seed_moto
-    from tests.support.motoserver import start_moto, stop_moto
+    from stsdash_demo.moto import MotoProcess, enable_moto_auth, seed_moto
 
     with tempfile.TemporaryDirectory(prefix="stsdash-bench-") as tmp:
         _isolate(Path(tmp))
-        moto = start_moto()
+        moto = MotoProcess().start()
         try:
             seed = seed_moto(moto.url)
             if args.moto_auth:
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 proxy.stop()
         finally:
-            stop_moto(moto)
+            moto.stop()
 
     print(f"command:     {shlex.join([Path(sys.executable).name, 'bench/refresh.py', *sys.argv[1:]])}")
     system = f"{platform.system()} {platform.release()}"
@@ -87,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
 _PROXY_CHILD = """
 import sys, time
-from stsdash.demo.stsproxy import StsProxy
+from stsdash_demo.stsproxy import StsProxy
 upstream, latency, key_id = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 proxy = StsProxy(upstream, latency=latency)
 proxy.register_key(key_id, sys.stdin.readline().strip())

@@ -50,7 +50,7 @@ def write_home(root: Path, count: int, now: datetime) -> dict[str, str]:
         "AWS_EC2_METADATA_DISABLED": "true",
         "STSDASH_CONFIG": str(root / "config.toml"),
         "XDG_DATA_HOME": str(root / "xdg-data"),
-        "PYTHON_KEYRING_BACKEND": "stsdash.demo.runner.DemoKeyring",
+        "PYTHON_KEYRING_BACKEND": "stsdash_demo.runner.DemoKeyring",
     }
 
 

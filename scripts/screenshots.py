@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from stsdash.demo.runner import DemoEnvironment, build_app, demo_environment
+from stsdash_demo.runner import DemoEnvironment, applied_env, build_app, demo_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,7 +152,7 @@ def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else ROOT / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     made: list[Path] = []
-    with demo_environment(approve_after=None) as demo:
+    with demo_environment(approve_after=None) as demo, applied_env(demo.env):
         made += asyncio.run(main_flow(demo, out, (120, 32)))
         made.append(asyncio.run(still(demo, out, "dashboard-80x24", (80, 24), None)))
         made.append(asyncio.run(still(demo, out, "dashboard-light", (120, 32), "textual-light")))

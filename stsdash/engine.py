@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from stsdash.creds import Credentials, Identity
 from stsdash.errors import ProviderError, StsdashError, UsageError
+from stsdash.policies import session_policy
 from stsdash.refresh.model import (
     CodeProvider,
     Device,
@@ -347,6 +348,7 @@ class RefreshEngine:
             creds, role_like = source.creds, source.role_like
         duration, warnings = self._duration(r, chained=role_like)
         extra = self.settings.profile(r.name)
+        policy = session_policy(extra.policy, extra.policy_file, profile=r.name)
         client = self._client(r, plan.ps, plan.http)
 
         def call(code: str | None) -> ProviderResult:
@@ -362,6 +364,7 @@ class RefreshEngine:
                 tags=dict(extra.session_tags) or None,
                 transitive_tag_keys=list(extra.transitive_tag_keys) or None,
                 policy_arns=list(extra.policy_arns) or None,
+                policy=policy,
             )
 
         try:
@@ -388,11 +391,14 @@ class RefreshEngine:
             ) from None
         client = self._client(p, plan.ps, plan.http)
         duration, warnings = self._duration(p, chained=False)
+        extra = self.settings.profile(p.name)
         result = client.assume_role_with_web_identity(
             role_arn=p.role_arn,
             role_session_name=self._session_name(p),
             web_identity_token=token,
             duration_seconds=duration,
+            policy=session_policy(extra.policy, extra.policy_file, profile=p.name),
+            policy_arns=list(extra.policy_arns) or None,
         )
         return Out(result.credentials, result.identity, True, warnings)
 

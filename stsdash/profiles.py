@@ -25,6 +25,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from stsdash.awsfiles import rules
 from stsdash.awsfiles.ini import IniFile, read_ini
 from stsdash.awsfiles.paths import AwsPaths, aws_paths
 from stsdash.awsfiles.ssocache import read_token, token_filename
@@ -36,7 +37,7 @@ from stsdash.timeutil import utcnow
 if TYPE_CHECKING:
     from stsdash.settings import Settings
 
-MANAGED_MARKER = "x_stsdash_managed"  # same key as awsfiles.writer.MANAGED_MARKER
+MANAGED_MARKER = rules.MANAGED_MARKER
 EXPIRY_KEYS = ("aws_credential_expiration", "x_security_token_expires", "expiration")
 _KEY_FIELDS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_security_token")
 _MANAGED_KEYS = frozenset((*_KEY_FIELDS, *EXPIRY_KEYS, MANAGED_MARKER))
@@ -240,9 +241,7 @@ def _str(values: Mapping, key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _is_managed(values: Mapping) -> bool:
-    marker = values.get(MANAGED_MARKER)
-    return isinstance(marker, str) and marker.strip().lower() == "true"
+_is_managed = rules.is_managed
 
 
 def _section_profile_name(header: str, prefix: str) -> str | None:
@@ -572,8 +571,7 @@ class _Builder:
                 return (f"target [{target}] is a profile with {key}: keys written there would be {effect}; "
                         "choose another target in settings ([profiles.NAME] target = ...)")
         if raw.creds and not raw.managed:
-            key_id = raw.creds.get("aws_access_key_id")
-            if isinstance(key_id, str) and (key_id.startswith("AKIA") or not _token_of(raw.creds)):
+            if rules.holds_long_term_keys(raw.creds):
                 return (f"target [{target}] in {where} holds long-term keys; stsdash never overwrites them. "
                         "Choose another target in settings")
             return (f"target [{target}] in {where} was not written by stsdash; remove it, or add "
@@ -779,16 +777,4 @@ def _keys_kind(creds: Credentials | None, mfa_serial: str | None) -> Kind:
     return Kind.MFA_USER if mfa_serial else Kind.STATIC
 
 
-def _unwritable_section_name(name: str) -> str | None:
-    """Why CredentialsWriter would refuse `name` as a section header (the same rules), or None."""
-    if not name:
-        return "the section name is empty"
-    if not name.isprintable():  # also covers \r, \n and \x00
-        return "the section name contains a line break or control character"
-    if "[" in name or "]" in name:
-        return "the section name contains `[` or `]`"
-    if name != name.strip():
-        return "the section name starts or ends with whitespace"
-    if name == "DEFAULT":
-        return "[DEFAULT] is special to botocore's parser"
-    return None
+_unwritable_section_name = rules.section_name_problem  # the writer refuses exactly these names

@@ -38,6 +38,14 @@ class ProfileSettings:
     session_tags: dict[str, str] = field(default_factory=dict)
     transitive_tag_keys: list[str] = field(default_factory=list)
     policy_arns: list[str] = field(default_factory=list)
+    policy: str | None = None  # inline session policy, compact JSON
+    policy_file: str | None = None  # a file holding one, read at each refresh
+    # A SAML profile (AssumeRoleWithSAML): `saml = true` (assertion pasted in the dashboard) and/or a
+    # `saml_process` printing the base64 SAMLResponse; role_arn/principal_arn pick among offered roles.
+    saml: bool = False
+    saml_process: str | None = None
+    role_arn: str | None = None
+    principal_arn: str | None = None
 
 
 @dataclass
@@ -59,6 +67,7 @@ class Settings:
     # code per device). "ignore": as botocore, the source's mfa_serial is ignored and such roles are
     # assumed with the user's long-term keys (a code only when the role profile has mfa_serial).
     source_mfa_serial: str = "session"
+    account_names: dict[str, str] = field(default_factory=dict)  # account id -> name, for SAML role lists
 
     def profile(self, name: str) -> ProfileSettings:
         """The per-profile settings for `name` (defaults if it has no table)."""
@@ -122,10 +131,13 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     }
     if settings.role_duration is not None:
         doc["role_duration"] = settings.role_duration
+    if settings.account_names:
+        doc["account_names"] = dict(settings.account_names)
     profiles: dict[str, dict[str, Any]] = {}
     for name, ps in settings.profiles.items():
         table: dict[str, Any] = {}
-        for key in ("target", "duration_seconds", "role_session_name"):
+        for key in ("target", "duration_seconds", "role_session_name", "policy", "policy_file",
+                    "saml_process", "role_arn", "principal_arn"):
             if getattr(ps, key) is not None:
                 table[key] = getattr(ps, key)
         if ps.session_tags:
@@ -134,6 +146,8 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
             table["transitive_tag_keys"] = list(ps.transitive_tag_keys)
         if ps.policy_arns:
             table["policy_arns"] = list(ps.policy_arns)
+        if ps.saml:
+            table["saml"] = True
         if table:
             profiles[name] = table
     if profiles:
@@ -188,10 +202,11 @@ class _Ctx:
 
 _TOP_KEYS = {
     "refresh_ahead", "session_duration", "role_duration", "target_template", "profiles", "hidden",
-    "theme", "auto_refresh", "max_concurrency", "sso_profile_template", "source_mfa_serial",
+    "theme", "auto_refresh", "max_concurrency", "sso_profile_template", "source_mfa_serial", "account_names",
 }
 _PROFILE_KEYS = {
     "target", "duration_seconds", "role_session_name", "session_tags", "transitive_tag_keys", "policy_arns",
+    "policy", "policy_file", "saml", "saml_process", "role_arn", "principal_arn",
 }
 
 
@@ -244,6 +259,14 @@ def _from_toml(doc: dict[str, Any], ctx: _Ctx) -> Settings:
                 '"ignore" (botocore\'s behaviour: a source profile\'s mfa_serial is not used).',
             )
         s.source_mfa_serial = value
+    if "account_names" in doc:
+        names = doc["account_names"]
+        if not isinstance(names, dict) or not all(
+            isinstance(v, str) and re.fullmatch(r"\d{12}", str(k)) for k, v in names.items()
+        ):
+            raise ctx.error("account_names", "must map 12-digit account ids to names",
+                            'Example: account_names = { "123456789012" = "prod" }.')
+        s.account_names = dict(names)
     if "profiles" in doc:
         tables = doc["profiles"]
         if not isinstance(tables, dict):
@@ -289,7 +312,53 @@ def _profile(ctx: _Ctx, name: str, table: object) -> ProfileSettings:
         if len(arns) > 10:
             raise ctx.error(f"{where}.policy_arns", "more than 10 policy ARNs", "STS allows at most 10.")
         ps.policy_arns = arns
+    _policy_and_saml(ctx, where, table, ps)
     return ps
+
+
+def _policy_and_saml(ctx: _Ctx, where: str, table: dict[str, Any], ps: ProfileSettings) -> None:
+    from stsdash.errors import UsageError
+    from stsdash.policies import compact_policy, policy_text
+
+    if "policy" in table and "policy_file" in table:
+        raise ctx.error(f"{where}.policy", "set together with policy_file", "Keep one of the two.")
+    if "policy" in table:
+        value = table["policy"]
+        try:
+            ps.policy = (compact_policy(value, where=f"{ctx.path}: {where}.policy") if isinstance(value, str)
+                         else policy_text(value, where=f"{ctx.path}: {where}.policy"))
+        except UsageError as exc:
+            raise SettingsError(exc.message, hint=exc.hint) from None
+    if "policy_file" in table:
+        ps.policy_file = _str(ctx, f"{where}.policy_file", table["policy_file"])
+    if "saml" in table:
+        if not isinstance(table["saml"], bool):
+            raise ctx.error(f"{where}.saml", "must be true or false",
+                            "saml = true makes this a SAML profile (AssumeRoleWithSAML).")
+        ps.saml = table["saml"]
+    if "saml_process" in table:
+        command = _str(ctx, f"{where}.saml_process", table["saml_process"])
+        try:
+            import shlex
+
+            shlex.split(command)
+        except ValueError as exc:
+            raise ctx.error(f"{where}.saml_process", f"cannot be split into arguments ({exc})",
+                            "Check its quoting; it is run without a shell.") from None
+        ps.saml_process, ps.saml = command, True
+    for key, pattern, example in (
+        ("role_arn", r"arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+", "arn:aws:iam::123456789012:role/Admin"),
+        ("principal_arn", r"arn:aws[\w-]*:iam::\d{12}:saml-provider/[\w.-]+",
+         "arn:aws:iam::123456789012:saml-provider/Okta"),
+    ):
+        if key in table:
+            value = _str(ctx, f"{where}.{key}", table[key])
+            if not re.fullmatch(pattern, value):
+                raise ctx.error(f"{where}.{key}", f"{value!r} is not a valid ARN", f"Example: {example}.")
+            if not ps.saml:
+                raise ctx.error(f"{where}.{key}", "only applies to SAML profiles",
+                                "Add saml = true (or saml_process) or put role_arn in ~/.aws/config.")
+            setattr(ps, key, value)
 
 
 def _int_range(ctx: _Ctx, key: str, value: object, low: int, high: int) -> int:

@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.support.awsenv",
     "tests.support.motoserver",
     "tests.support.ssoserver",
+    "tests.support.saml",
 ]

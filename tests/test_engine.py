@@ -577,8 +577,8 @@ def test_sso_profile_with_the_real_sso_manager(
     aws_home, sso_server_factory, moto_noauth, monkeypatch
 ) -> None:
     """Default wiring: RefreshEngine builds an SsoManager; the local portal mints moto credentials."""
-    from stsdash.demo.ssoserver import make_accounts
     from stsdash.sso.manager import SsoManager
+    from stsdash_demo.ssoserver import make_accounts
     from tests.support.ssoserver import point_botocore_at, sso_config_text
 
     server = sso_server_factory(accounts=make_accounts(1, 2), sts_endpoint=moto_noauth.url, auto_approve=True)

@@ -716,7 +716,7 @@ INJECTIONS = [
     (
         "secret-nonascii",
         {"secret": "fake\u2028[evil]"},  # U+2028 LINE SEPARATOR
-        "the value for aws_secret_access_key contains whitespace",
+        "the value for aws_secret_access_key contains a line break",
     ),
 ]
 

@@ -302,7 +302,7 @@ def _fixture_secrets() -> set[str]:
         r"|accessToken|refreshToken|clientSecret)[\"']?\s*[=:]\s*[\"']([A-Za-z0-9/+=._-]{12,})[\"']",
     ]
     found: set[str] = set()
-    for path in [*REPO.glob("tests/**/*.py"), *REPO.glob("stsdash/demo/*.py"), *REPO.glob("bench/*.py")]:
+    for path in [*REPO.glob("tests/**/*.py"), *REPO.glob("stsdash_demo/*.py"), *REPO.glob("bench/*.py")]:
         text = path.read_text(errors="replace")
         for pattern in patterns:
             found |= set(re.findall(pattern, text))
@@ -328,12 +328,12 @@ def test_committed_screenshots_and_snapshots_hold_no_secrets() -> None:
 
 async def test_dashboard_screens_hold_no_secrets(tmp_path) -> None:
     """Dashboard, details of every kind of row, help, the MFA modal and a refresh, as SVG screenshots."""
-    from stsdash.demo.runner import DemoKeyring, build_app, demo_environment
     from stsdash.ui.screens.details import DetailsScreen
     from stsdash.ui.screens.mfa import MfaScreen
+    from stsdash_demo.runner import DemoKeyring, applied_env, build_app, demo_environment
 
     shots: dict[str, str] = {}
-    with demo_environment(approve_after=None) as demo:
+    with demo_environment(approve_after=None) as demo, applied_env(demo.env):
         app = build_app(watch_files=False)
         async with app.run_test(size=(120, 50)) as pilot:
             await app.loaded.wait()
@@ -367,7 +367,7 @@ async def test_dashboard_screens_hold_no_secrets(tmp_path) -> None:
             await pilot.press("question_mark")
             await pilot.pause()
             shots["help"] = app.export_screenshot()
-        stored = {v for v in DemoKeyring._store.values()}
+        stored = set(DemoKeyring.stored_values())
         secrets = secrets_under(demo.credentials.parent, _json_secrets(list(stored)))
     assert {"dashboard", "mfa", "after-refresh", "help"} <= set(shots), sorted(shots)
     assert secrets, "the demo holds no secrets to look for"

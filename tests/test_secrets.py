@@ -87,11 +87,11 @@ def test_secrets_not_in_repr(aws_home) -> None:
 
 
 def test_unrequested_plaintext_backend_is_refused(aws_home, monkeypatch) -> None:
-    import keyring.core
+    import keyring
 
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND")
     from keyrings.alt.file import PlaintextKeyring
 
-    monkeypatch.setattr(keyring.core, "_keyring_backend", PlaintextKeyring())
+    keyring.set_keyring(PlaintextKeyring())  # the aws_home fixture restores the previous backend
     with pytest.raises(SecretStoreError, match="plaintext"):
         SecretStore().set_long_term("alice", LONG)

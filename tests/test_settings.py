@@ -201,3 +201,73 @@ def test_source_mfa_serial_error_says_which_values(tmp_path: Path) -> None:
         load_settings(path)
     assert str(info.value).startswith(f"{path}: source_mfa_serial: must be \"session\" or \"ignore\"")
     assert "botocore" in (info.value.hint or "")
+
+
+def test_session_policies_and_saml_keys(tmp_path: Path) -> None:
+    policy_file = write(tmp_path / "p.json", '{"Version": "2012-10-17", "Statement": []}')
+    path = write(
+        tmp_path / "c.toml",
+        f"""
+account_names = {{ "123456789012" = "prod" }}
+[profiles.a]
+policy = '''{{ "Version": "2012-10-17",
+  "Statement": [ {{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}} ] }}'''
+policy_arns = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+[profiles.b]
+policy = {{ Version = "2012-10-17", Statement = [{{ Effect = "Deny", Action = "iam:*", Resource = "*" }}] }}
+[profiles.c]
+policy_file = "{policy_file}"
+[profiles.corp]
+saml_process = "okta-saml --app 'aws prod'"
+role_arn = "arn:aws:iam::123456789012:role/Admin"
+principal_arn = "arn:aws:iam::123456789012:saml-provider/Okta"
+[profiles.pasted]
+saml = true
+""",
+    )
+    s = load_settings(path)
+    assert s.account_names == {"123456789012": "prod"}
+    assert s.profile("a").policy == (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
+    )
+    assert s.profile("b").policy == (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}'
+    )
+    assert s.profile("c").policy_file == str(policy_file) and s.profile("c").policy is None
+    corp = s.profile("corp")
+    assert corp.saml and corp.saml_process == "okta-saml --app 'aws prod'"
+    assert corp.role_arn == "arn:aws:iam::123456789012:role/Admin"
+    assert s.profile("pasted").saml and s.profile("pasted").saml_process is None
+    assert not s.profile("a").saml
+    out = tmp_path / "round.toml"
+    save_settings(s, out)
+    assert load_settings(out) == s
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("policy = 'not json'", "profiles.x.policy: the session policy is not valid JSON (line 1, column 1"),
+        ("policy = '[1]'", "must be a JSON object with a Statement"),
+        ("policy = '{\"Version\": \"2012-10-17\"}'", "must be a JSON object with a Statement"),
+        ("policy = '{\"Statement\": \"" + "x" * 3000 + "\"}'", "STS accepts at most 2048"),
+        ("policy = '{}'\npolicy_file = 'p.json'", "set together with policy_file"),
+        ("saml = 'yes'", "profiles.x.saml: must be true or false"),
+        ("saml_process = 'okta \"unclosed'", "saml_process: cannot be split into arguments"),
+        ("saml = true\nrole_arn = 'Admin'", "profiles.x.role_arn: 'Admin' is not a valid ARN"),
+        ("role_arn = 'arn:aws:iam::123456789012:role/A'", "only applies to SAML profiles"),
+        ("saml = true\nprincipal_arn = 'arn:aws:iam::123456789012:role/A'", "is not a valid ARN"),
+    ],
+)
+def test_bad_policy_and_saml_values_name_the_key(tmp_path: Path, body: str, said: str) -> None:
+    path = write(tmp_path / "c.toml", f"[profiles.x]\n{body}\n")
+    with pytest.raises(SettingsError) as info:
+        load_settings(path)
+    assert said in info.value.message
+    assert str(path) in info.value.message
+    assert info.value.hint
+
+
+def test_account_names_need_account_ids(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="account_names: must map 12-digit account ids"):
+        load_settings(write(tmp_path / "c.toml", 'account_names = { prod = "123" }\n'))

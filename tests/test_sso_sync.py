@@ -11,11 +11,11 @@ import botocore.session
 import pytest
 
 from stsdash.awsfiles import configblock
-from stsdash.demo.ssoserver import make_accounts
 from stsdash.errors import FileFormatError
 from stsdash.providers.http import RetryPolicy
 from stsdash.sso import sync
 from stsdash.sso.portal import PortalClient, TokenBucket
+from stsdash_demo.ssoserver import make_accounts
 from tests.support.ssoserver import SESSION, sso_config_text, sso_manager, sso_session
 
 USER_TEXT = """\

@@ -12,7 +12,7 @@ import pytest
 import requests
 from botocore.config import Config
 
-from stsdash.demo.ssoserver import DEVICE_GRANT, make_accounts
+from stsdash_demo.ssoserver import DEVICE_GRANT, make_accounts
 
 NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from stsdash.creds import Credentials
-from stsdash.demo.stsproxy import StsProxy
 from stsdash.errors import ProviderError
 from stsdash.providers.sts import StsClient
+from stsdash_demo.stsproxy import StsProxy
 from tests.support.motoserver import MotoServer
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"

@@ -10,11 +10,11 @@ import pytest
 import requests_aws4auth.aws4auth as aws4auth_module
 
 from stsdash.creds import Credentials
-from stsdash.demo.stsproxy import StsProxy
 from stsdash.errors import MfaCodeError, NetworkError, ProviderError
 from stsdash.providers import stsxml
 from stsdash.providers.http import RetryPolicy
 from stsdash.providers.sts import StsClient
+from stsdash_demo.stsproxy import StsProxy
 from tests.support.motoserver import MotoServer, free_port
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"

@@ -9,8 +9,8 @@ import requests
 from requests_aws4auth import AWS4Auth
 
 from stsdash.creds import Credentials
-from stsdash.demo.stsproxy import _parse_authorization, sigv4_signature
 from stsdash.providers.sts import CONTENT_TYPE, StsSigV4Auth, encode_form
+from stsdash_demo.sigv4 import parse_authorization, sigv4_signature
 
 AKID = "AKIDEXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -70,7 +70,7 @@ def test_library_default_header_set_would_not_match() -> None:
 def test_proxy_verifier_reproduces_vector() -> None:
     for token, expected in ((None, SIGNATURE), ("SESSIONTOKENEXAMPLE", SIGNATURE_WITH_TOKEN)):
         request = StsSigV4Auth(Credentials(AKID, SECRET, token), "us-east-1")(_prepared())
-        auth = _parse_authorization(request.headers["Authorization"])
+        auth = parse_authorization(request.headers["Authorization"])
         headers = {**request.headers, "Host": "sts.us-east-1.amazonaws.com"}
         got = sigv4_signature(
             secret=SECRET,

@@ -10,19 +10,19 @@ from collections.abc import Callable, Iterator
 import pytest
 from textual.widgets import Input, Static
 
-from stsdash.demo.runner import MFA_SERIAL, DemoEnvironment, build_app, demo_environment
 from stsdash.ui.app import StsdashApp
 from stsdash.ui.screens.details import DetailsScreen
 from stsdash.ui.screens.help import HelpScreen
 from stsdash.ui.screens.mfa import MfaScreen
 from stsdash.ui.screens.sso_login import SsoLoginScreen
+from stsdash_demo.runner import MFA_SERIAL, DemoEnvironment, applied_env, build_app, demo_environment
 
 SIZE = (100, 30)
 
 
 @pytest.fixture
 def demo() -> Iterator[DemoEnvironment]:
-    with demo_environment(approve_after=None) as env:
+    with demo_environment(approve_after=None) as env, applied_env(env.env):
         yield env
 
 

@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import time
 
-from stsdash.demo.runner import build_app, demo_environment
+from stsdash_demo.runner import applied_env, build_app, demo_environment
 
 ROLES = 50
 TICK = 0.02
@@ -25,7 +25,7 @@ def extra_roles() -> str:
 
 
 async def test_event_loop_stays_responsive_during_50_refreshes() -> None:
-    with demo_environment(approve_after=None, sso_login=False) as demo:
+    with demo_environment(approve_after=None, sso_login=False) as demo, applied_env(demo.env):
         with demo.config.open("a") as config:
             config.write("\n[profile loader]\nregion = eu-west-1\n" + extra_roles())
         with demo.credentials.open("a") as credentials:  # a user without MFA: no prompt in the way

@@ -28,7 +28,7 @@ START_URL = "https://d-fake000000.awsapps.com/start"
 @pytest.fixture
 def demo_files(aws_home):
     """The demo's config and credentials, written as of FROZEN, and a cached SSO token."""
-    from stsdash.demo.runner import MFA_SERIAL, SSO_SESSION, write_files
+    from stsdash_demo.runner import MFA_SERIAL, SSO_SESSION, write_files
 
     write_files(aws_home.root, aws_home.env, start_url=START_URL, now=FROZEN)
     token = {
@@ -92,7 +92,7 @@ def test_filter(demo_files, snap_compare) -> None:
 
 
 def _mfa_request(attempt: int = 1, error: str | None = None) -> MfaRequest:
-    from stsdash.demo.runner import MFA_SERIAL
+    from stsdash_demo.runner import MFA_SERIAL
 
     return MfaRequest(serial=MFA_SERIAL, profiles=["staging-deploy", "legacy-ci", "prod-audit"],
                       reason="one code for 3 profiles via an MFA session of alice", attempt=attempt,

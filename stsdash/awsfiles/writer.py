@@ -36,19 +36,20 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from stsdash.awsfiles import rules
 from stsdash.awsfiles.atomic import atomic_write, resolve_target
 from stsdash.awsfiles.ini import read_ini
 from stsdash.creds import Credentials
 from stsdash.errors import CredentialsWriteError, FileFormatError, WriteRefused
 from stsdash.timeutil import format_utc
 
-MANAGED_MARKER = "x_stsdash_managed"  # key written in every section stsdash owns; botocore ignores it
+MANAGED_MARKER = rules.MANAGED_MARKER  # key written in every section stsdash owns; botocore ignores it
 
-_ACCESS_KEY = "aws_access_key_id"
-_SECRET_KEY = "aws_secret_access_key"
-_SESSION_TOKEN = "aws_session_token"
-_EXPIRATION = "aws_credential_expiration"
-_STALE_TOKEN = "aws_security_token"  # legacy alias; botocore prefers it over aws_session_token
+_ACCESS_KEY = rules.ACCESS_KEY
+_SECRET_KEY = rules.SECRET_KEY
+_SESSION_TOKEN = rules.SESSION_TOKEN
+_EXPIRATION = rules.EXPIRATION
+_STALE_TOKEN = rules.SECURITY_TOKEN  # legacy alias; botocore prefers it over aws_session_token
 _WRITTEN_KEYS = (_ACCESS_KEY, _SECRET_KEY, _SESSION_TOKEN, _EXPIRATION, MANAGED_MARKER)
 
 # configparser's own patterns (RawConfigParser._SECT_TMPL, _OPT_TMPL with `=`/`:`, NONSPACECRE).
@@ -56,12 +57,9 @@ _SECTCRE = re.compile(r"\[(?P<header>.+)\]")
 _OPTCRE = re.compile(r"(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$")
 _NONSPACE = re.compile(r"\S")
 _EOL = re.compile(r"\r\n|\r|\n")  # universal newlines: what ends a line when configparser reads the file
-# Credential values are base64-ish tokens: printable ASCII, no spaces. Nothing else can reach the file,
-# so no value can end a line, start a header, or be altered by the parser's stripping.
-_SAFE_VALUE = re.compile(r"[\x21-\x7e]+")
 # configparser's DEFAULT section is merged into every section; parse it as a plain section instead.
 _NO_DEFAULT = "\x00stsdash-no-default-section"
-_CONFIGPARSER_DEFAULT = "DEFAULT"
+_CONFIGPARSER_DEFAULT = rules.DEFAULT_SECTION
 
 _NOT_OURS_HINT = (
     "stsdash only writes sections it created. Choose another target section for this profile in "
@@ -293,11 +291,9 @@ class CredentialsWriter:
         if doc.section(section) is None:
             return  # a new section: ours from now on
         values = own[section]
-        key_id = values.get(_ACCESS_KEY, "")
-        has_token = bool(values.get(_SESSION_TOKEN) or values.get(_STALE_TOKEN))
-        if key_id and (key_id.startswith("AKIA") or not has_token):
+        if rules.holds_long_term_keys(values):
             raise WriteRefused(self.path, section, "it holds long-term access keys", hint=_LONG_TERM_HINT)
-        if values.get(MANAGED_MARKER, "").strip().lower() != "true":
+        if not rules.is_managed(values):
             raise WriteRefused(
                 self.path,
                 section,
@@ -349,25 +345,11 @@ def _remove_orphaned_temp_files(target: Path) -> None:
                 os.unlink(target.parent / name)
 
 
-def _escaped(text: str) -> str:
-    return text.encode("unicode_escape").decode("ascii")
-
-
 def _check_section_name(path: Path, name: str) -> None:
     """A section name becomes `[name]` on a line of its own: it must parse back as exactly that name."""
-    problem = None
-    if not name:
-        problem = "the section name is empty"
-    elif any(ch in name for ch in "\r\n\x00") or not name.isprintable():
-        problem = "the section name contains a line break or control character"
-    elif "[" in name or "]" in name:
-        problem = "the section name contains `[` or `]`"
-    elif name != name.strip():
-        problem = "the section name starts or ends with whitespace"
-    elif name == _CONFIGPARSER_DEFAULT:
-        problem = "[DEFAULT] is special to botocore's parser (its keys apply to every section)"
+    problem = rules.section_name_problem(name)
     if problem:
-        raise WriteRefused(path, _escaped(name), problem, hint="Choose another target section name.")
+        raise WriteRefused(path, rules.escaped(name), problem, hint="Choose another target section name.")
 
 
 def _values_for(path: Path, section: str, creds: Credentials) -> dict[str, str]:
@@ -380,7 +362,7 @@ def _values_for(path: Path, section: str, creds: Credentials) -> dict[str, str]:
         raise WriteRefused(
             path, section, "the credentials have no timezone-aware expiration time", hint=_BAD_INPUT_HINT
         )
-    if creds.access_key_id.startswith("AKIA"):
+    if rules.is_long_term_key_id(creds.access_key_id):
         raise WriteRefused(
             path, section, "the access key id is a long-term (AKIA…) key id", hint=_LONG_TERM_HINT
         )
@@ -391,24 +373,8 @@ def _values_for(path: Path, section: str, creds: Credentials) -> dict[str, str]:
         _EXPIRATION: format_utc(creds.expiration),
         MANAGED_MARKER: "true",
     }
-    for key, value in values.items():
-        if not _SAFE_VALUE.fullmatch(value or ""):
-            raise WriteRefused(
-                path, section, f"the value for {key} {_describe_bad_value(value)}", hint=_BAD_INPUT_HINT
-            )
+    rules.check_values(path, section, values, hint=_BAD_INPUT_HINT)
     return values
-
-
-def _describe_bad_value(value: str | None) -> str:
-    if not value:
-        return "is empty"
-    if "\n" in value or "\r" in value:
-        return "contains a line break"
-    if "\x00" in value:
-        return "contains a NUL byte"
-    if any(ch.isspace() for ch in value):
-        return "contains whitespace"
-    return "contains a control or non-ASCII character"
 
 
 def _split_lines(text: str) -> list[_Line]:

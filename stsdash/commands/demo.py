@@ -18,6 +18,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stsdash.demo.runner import run_demo
+    from stsdash_demo.runner import run_demo
 
     return run_demo(keep=args.keep, print_env=args.print_env)

@@ -47,7 +47,9 @@ _TAG_KEY = re.compile(r"[\w\s.:/=+\-@]{1,128}")
 _TAG_VALUE = re.compile(r"[\w\s.:/=+\-@]{0,256}")
 _ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+", re.ASCII)
 MAX_TAGS = 50
+_PROVIDER_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:saml-provider/[\w.-]{1,128}", re.ASCII)
 MAX_POLICY_ARNS = 10
+MAX_POLICY_CHARS = 2048  # the plaintext of the inline session policy
 
 
 def encode_form(params: Sequence[tuple[str, str]]) -> bytes:
@@ -147,18 +149,13 @@ class StsClient:
         tags: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         transitive_tag_keys: Sequence[str] | None = None,
         policy_arns: Sequence[str] | None = None,
+        policy: str | None = None,
     ) -> ProviderResult:
         params = [
             ("RoleArn", self._role_arn(role_arn)),
             ("RoleSessionName", self._session_name(role_session_name)),
         ]
-        arns = list(policy_arns or ())
-        if len(arns) > MAX_POLICY_ARNS:
-            raise self._invalid(f"{len(arns)} policy ARNs given; STS accepts at most {MAX_POLICY_ARNS}")
-        for n, arn in enumerate(arns, 1):
-            if not 20 <= len(arn) <= 2048 or not arn.startswith("arn:"):
-                raise self._invalid(f"policy ARN {arn!r} is not a valid ARN")
-            params.append((f"PolicyArns.member.{n}.arn", arn))
+        params += self._policy_params(policy, policy_arns)
         if duration_seconds is not None:
             params.append(("DurationSeconds", str(self._duration(duration_seconds, 900, 43200))))
         tag_items = self._tags(tags)
@@ -200,6 +197,8 @@ class StsClient:
         role_session_name: str,
         web_identity_token: str,
         duration_seconds: int | None = None,
+        policy: str | None = None,
+        policy_arns: Sequence[str] | None = None,
     ) -> ProviderResult:
         """Unsigned by design: the OIDC token is the credential."""
         token = web_identity_token.strip()
@@ -212,6 +211,7 @@ class StsClient:
             ("RoleArn", self._role_arn(role_arn)),
             ("RoleSessionName", self._session_name(role_session_name)),
             ("WebIdentityToken", token),
+            *self._policy_params(policy, policy_arns),
         ]
         if duration_seconds is not None:
             params.append(("DurationSeconds", str(self._duration(duration_seconds, 900, 43200))))
@@ -219,6 +219,39 @@ class StsClient:
         with self._response_errors():
             return ProviderResult(
                 stsxml.credentials_from_result(result, "AssumeRoleWithWebIdentity"),
+                stsxml.assumed_role_identity(result),
+            )
+
+    def assume_role_with_saml(
+        self,
+        *,
+        role_arn: str,
+        principal_arn: str,
+        saml_assertion: str,
+        duration_seconds: int | None = None,
+        policy: str | None = None,
+        policy_arns: Sequence[str] | None = None,
+    ) -> ProviderResult:
+        """Unsigned by design, like web identity: the base64 SAMLResponse is the credential."""
+        if not 4 <= len(saml_assertion) <= 100000:
+            raise self._invalid("the SAML assertion must be 4–100000 base64 characters")
+        if not _PROVIDER_ARN.fullmatch(principal_arn):
+            raise self._invalid(
+                f"principal_arn {principal_arn!r} is not a SAML provider ARN",
+                hint="Expected arn:aws:iam::123456789012:saml-provider/NAME.",
+            )
+        params = [
+            ("RoleArn", self._role_arn(role_arn)),
+            ("PrincipalArn", principal_arn),
+            ("SAMLAssertion", saml_assertion),
+            *self._policy_params(policy, policy_arns),
+        ]
+        if duration_seconds is not None:
+            params.append(("DurationSeconds", str(self._duration(duration_seconds, 900, 43200))))
+        result = self._call("AssumeRoleWithSAML", params, None, mfa=False)
+        with self._response_errors():
+            return ProviderResult(
+                stsxml.credentials_from_result(result, "AssumeRoleWithSAML"),
                 stsxml.assumed_role_identity(result),
             )
 
@@ -247,6 +280,25 @@ class StsClient:
                 hint="Expected arn:aws:iam::123456789012:role/NAME (or another partition).",
             )
         return arn
+
+    def _policy_params(self, policy: str | None, policy_arns: Sequence[str] | None) -> list[tuple[str, str]]:
+        """Session policies: an inline JSON document and up to 10 managed policy ARNs."""
+        params: list[tuple[str, str]] = []
+        if policy is not None:
+            if not 1 <= len(policy) <= MAX_POLICY_CHARS:
+                raise self._invalid(
+                    f"the session policy is {len(policy)} characters; STS accepts at most {MAX_POLICY_CHARS}",
+                    hint="Shorten the policy (fewer statements, wildcards) or use policy_arns instead.",
+                )
+            params.append(("Policy", policy))
+        arns = list(policy_arns or ())
+        if len(arns) > MAX_POLICY_ARNS:
+            raise self._invalid(f"{len(arns)} policy ARNs given; STS accepts at most {MAX_POLICY_ARNS}")
+        for n, arn in enumerate(arns, 1):
+            if not 20 <= len(arn) <= 2048 or not arn.startswith("arn:"):
+                raise self._invalid(f"policy ARN {arn!r} is not a valid ARN")
+            params.append((f"PolicyArns.member.{n}.arn", arn))
+        return params
 
     def _session_name(self, name: str) -> str:
         if not _SESSION_NAME.fullmatch(name):
@@ -416,6 +468,9 @@ def map_error(info: stsxml.StsErrorInfo, *, status: int, action: str, profile: s
             "stale aws_session_token that sits next to new keys."
         )
     if code == "ExpiredTokenException":
+        if action == "AssumeRoleWithSAML":
+            return err("The SAML assertion has expired (they last minutes): sign in to the identity "
+                       "provider again for a fresh one, then refresh.")
         return err("The web identity token has expired: renew the token file, then refresh.")
     if code == "InvalidClientTokenId":
         return err(
@@ -451,13 +506,16 @@ def map_error(info: stsxml.StsErrorInfo, *, status: int, action: str, profile: s
     if code in THROTTLE_CODES:
         return err("STS is rate-limiting these calls: wait a minute and retry.", retryable=True)
     if code == "InvalidIdentityToken":
-        return err("The web identity token was rejected: check the token file and the role's OIDC provider.")
+        return err("The web identity token or SAML assertion was rejected: check the token file and the "
+                   "role's OIDC provider, or get a fresh assertion from the identity provider.")
     if code == "IDPRejectedClaim":
         return err("The identity provider's token claims do not satisfy the role's trust policy.")
     if code == "IDPCommunicationError":
         return err("STS could not reach the identity provider; retry later.", retryable=True)
     if code in ("MalformedPolicyDocument", "PackedPolicyTooLarge"):
-        return err("Reduce the session policies or session tags for this profile.")
+        from stsdash.policies import policy_error_hint
+
+        return err(policy_error_hint(code, text))
     if status >= 500 or code in TRANSIENT_CODES:
         return err("STS had an internal problem; retry later.", retryable=True)
     return err("See the AWS STS documentation for this error code.")

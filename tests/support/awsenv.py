@@ -7,94 +7,36 @@ never reads the user's real files or reaches for an instance-metadata address.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import keyring
+import keyring.core
 import pytest
+
+from stsdash_demo.home import SCRUB_PREFIXES, AwsHome, make_aws_home
+
+__all__ = ["AwsHome", "assert_resolves", "aws_home", "make_aws_home", "resolved_credentials"]
 
 if TYPE_CHECKING:
     from stsdash.creds import Credentials
 
-# Variables that would leak the developer's own AWS setup into a test.
-_SCRUB_PREFIXES = ("AWS_", "STSDASH_", "PYTHON_KEYRING_BACKEND", "XDG_")
-
-
-@dataclass
-class AwsHome:
-    root: Path
-    home: Path
-    config: Path
-    credentials: Path
-    sso_cache: Path
-    cli_cache: Path
-    settings: Path
-    env: dict[str, str] = field(default_factory=dict)
-
-    def write_config(self, text: str) -> Path:
-        self.config.write_text(text)
-        return self.config
-
-    def write_credentials(self, text: str) -> Path:
-        self.credentials.write_text(text)
-        os.chmod(self.credentials, 0o600)
-        return self.credentials
-
-    def subprocess_env(self, **extra: str) -> dict[str, str]:
-        """The full environment for a child process (stsdash, botocore, the AWS CLI)."""
-        base = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUB_PREFIXES)}
-        return {**base, **self.env, **extra}
-
-
-def make_aws_home(root: Path) -> AwsHome:
-    home = root / "home"
-    aws = home / ".aws"
-    (aws / "sso" / "cache").mkdir(parents=True)
-    (aws / "cli" / "cache").mkdir(parents=True)
-    settings = root / "stsdash" / "config.toml"
-    env = {
-        "HOME": str(home),
-        "AWS_CONFIG_FILE": str(aws / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_METADATA_SERVICE_NUM_ATTEMPTS": "0",
-        "STSDASH_CONFIG": str(settings),
-        "XDG_CONFIG_HOME": str(root / "xdg-config"),
-        "XDG_DATA_HOME": str(root / "xdg-data"),
-        "XDG_CACHE_HOME": str(root / "xdg-cache"),
-        # A real, file-backed keyring inside the temp dir: never the developer's OS keyring.
-        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-    }
-    return AwsHome(
-        root=root,
-        home=home,
-        config=aws / "config",
-        credentials=aws / "credentials",
-        sso_cache=aws / "sso" / "cache",
-        cli_cache=aws / "cli" / "cache",
-        settings=settings,
-        env=env,
-    )
-
-
 @pytest.fixture
-def aws_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AwsHome:
+def aws_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsHome]:
     """A clean AWS home, with this process's environment pointed at it."""
     for key in list(os.environ):
-        if key.startswith(_SCRUB_PREFIXES):
+        if key.startswith(SCRUB_PREFIXES):
             monkeypatch.delenv(key, raising=False)
     aws = make_aws_home(tmp_path)
     for key, value in aws.env.items():
         monkeypatch.setenv(key, value)
-    try:  # keyring caches its backend choice per process; make it re-read the environment
-        import keyring.core
-
-        monkeypatch.setattr(keyring.core, "_keyring_backend", None, raising=False)
-    except ImportError:  # pragma: no cover
-        pass
-    return aws
+    previous = keyring.get_keyring()
+    keyring.core.init_backend()  # keyring chooses its backend once per process: re-read the environment
+    try:
+        yield aws
+    finally:
+        keyring.set_keyring(previous)
 
 
 def botocore_session(profile: str):

@@ -3,7 +3,7 @@
 Fixture names:
 
 * `moto_auth` (session): a moto server on 127.0.0.1 with IAM authentication ON, seeded by
-  `stsdash.demo.stsproxy.seed_moto`. Yields a `MotoServer`: `.url`, `.seed` (user keys, role ARNs:
+  `stsdash_demo.moto.seed_moto`. Yields a `MotoServer`: `.url`, `.seed` (user keys, role ARNs:
   dev, admin, partner [ExternalId EXTID-TEST-1], locked [AssumeRole denied], chained), `.user_creds`
   (Credentials of the seeded user). Signatures and IAM policies are really checked.
 * `moto_noauth` (session): a moto server with auth OFF (any key works; nothing is checked).
@@ -20,27 +20,22 @@ between them or into the test process.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import requests
 
 from stsdash.creds import Credentials
-from stsdash.demo.stsproxy import MotoSeed, StsProxy, enable_moto_auth, seed_moto
+from stsdash_demo.moto import MotoProcess, MotoSeed, enable_moto_auth, free_port, seed_moto
+from stsdash_demo.stsproxy import StsProxy
 
-_NO_PROXY = {"http": None, "https": None}
+__all__ = ["MotoServer", "free_port", "start_moto", "stop_moto"]
 
 
 @dataclass
 class MotoServer:
     url: str
-    process: subprocess.Popen
+    process: MotoProcess
     seed: MotoSeed | None = None
 
     @property
@@ -49,52 +44,14 @@ class MotoServer:
         return Credentials(self.seed.access_key_id, self.seed.secret_access_key)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_moto(*, port: int | None = None, timeout: float = 30.0) -> MotoServer:
-    """Start `python -m moto.server` on 127.0.0.1 and wait until it answers."""
-    port = port or free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        {
-            "AWS_ACCESS_KEY_ID": "AKIDFAKEEXAMPLE",
-            "AWS_SECRET_ACCESS_KEY": "FAKE-EXAMPLE-SECRET",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "NO_PROXY": "127.0.0.1,localhost",
-            "no_proxy": "127.0.0.1,localhost",
-        }
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto server exited with status {process.returncode}")
-        try:
-            requests.get(url + "/moto-api/", timeout=1, proxies=_NO_PROXY)
-            return MotoServer(url, process)
-        except requests.RequestException:
-            time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError("moto server did not start in time")
+    """Start `python -m moto.server` on 127.0.0.1 (the demo's starter) and wait until it answers."""
+    process = MotoProcess(port).start(timeout)
+    return MotoServer(process.url, process)
 
 
 def stop_moto(server: MotoServer) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+    server.process.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Fixtures for the local SSO server (stsdash.demo.ssoserver).
+"""Fixtures for the local SSO server (stsdash_demo.ssoserver).
 
 - `sso_server`: a started SsoServer on 127.0.0.1 with 3 accounts x 2 roles, device codes approved only when
   a test says so (`sso_server.approve()` or a GET of the verification URL), no rate limit.
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from stsdash.demo.ssoserver import SsoServer, SsoServerConfig, make_accounts
+from stsdash_demo.ssoserver import SsoServer, SsoServerConfig, make_accounts
 
 SESSION = "corp"
 REGION = "us-east-1"

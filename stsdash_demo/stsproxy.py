@@ -31,57 +31,22 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, quote, urlsplit
-from xml.sax.saxutils import escape
+from urllib.parse import parse_qsl, urlsplit
 
-STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
-MFA_INVALID = "MultiFactorAuthentication failed with invalid MFA one time pass code. "
-MFA_BAD_SERIAL = (
-    "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial "
-    "number is valid and associated with this user."
+from stsdash_demo.sigv4 import parse_authorization, sigv4_signature
+from stsdash_demo.stswire import (
+    HOP_BY_HOP,
+    MFA_BAD_SERIAL,
+    MFA_INVALID,
+    Fault,
+    RecordedCall,
+    error_body,
 )
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "upgrade"}
 
-
-def error_body(code: str, message: str, *, type_: str = "Sender", request_id: str = "") -> bytes:
-    """A real STS ErrorResponse document."""
-    rid = request_id or hashlib.md5(f"{time.time_ns()}".encode()).hexdigest()
-    return (
-        f'<ErrorResponse xmlns="{STS_NS}">\n  <Error>\n    <Type>{escape(type_)}</Type>\n'
-        f"    <Code>{escape(code)}</Code>\n    <Message>{escape(message)}</Message>\n  </Error>\n"
-        f"  <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
-    ).encode()
-
-
-@dataclass
-class Fault:
-    """One queued answer: an STS error, a raw body, or a dropped connection (`drop=True`)."""
-
-    status: int = 400
-    body: bytes = b""
-    action: str | None = None  # None matches any Action
-    remaining: int = 1
-    drop: bool = False
-    content_type: str = "text/xml"
-
-
-@dataclass
-class RecordedCall:
-    action: str
-    params: dict[str, str]
-    access_key_id: str | None
-    token_code_sent: bool
-    status: int = 0
-    answered_by: str = "upstream"  # upstream | fault | proxy
-    # time.perf_counter() when the request arrived, was passed upstream, and was answered (0.0: not
-    # reached): a timeline of a run shows how many requests were in flight and where time went.
-    arrived: float = 0.0
-    forwarded: float = 0.0
-    answered: float = 0.0
-    client_port: int = 0  # the client's TCP port: requests on one kept-alive connection share it
+__all__ = ["Fault", "RecordedCall", "StsProxy", "error_body"]
 
 
 @dataclass
@@ -91,62 +56,6 @@ class _Session:
     source_key_id: str | None
     expires_at: datetime
     mfa: bool
-
-
-# -- a minimal SigV4 (stdlib) for verifying and re-signing --------------------------------------------
-
-
-def _hmac(key: bytes, text: str) -> bytes:
-    return hmac.new(key, text.encode(), hashlib.sha256).digest()
-
-
-def _parse_authorization(value: str) -> dict[str, str]:
-    if not value.startswith("AWS4-HMAC-SHA256 "):
-        return {}
-    out = {}
-    for part in value[len("AWS4-HMAC-SHA256 ") :].split(","):
-        key, _, val = part.strip().partition("=")
-        out[key] = val
-    return out
-
-
-def sigv4_signature(
-    *,
-    secret: str,
-    method: str,
-    path: str,
-    query: str,
-    headers: dict[str, str],
-    signed_headers: list[str],
-    body: bytes,
-    amz_date: str,
-    scope: str,
-) -> str:
-    """Signature over exactly `signed_headers` (lowercase names), as a verifier recomputes it."""
-    lower = {k.lower(): " ".join(v.split()) for k, v in headers.items()}
-    canonical_headers = "".join(f"{name}:{lower.get(name, '')}\n" for name in signed_headers)
-    pairs = sorted(
-        (quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, v in parse_qsl(query, keep_blank_values=True)
-    )
-    canonical_query = "&".join(f"{k}={v}" for k, v in pairs)
-    canonical = "\n".join(
-        [
-            method.upper(),
-            quote(path or "/", safe="/-_.~"),
-            canonical_query,
-            canonical_headers,
-            ";".join(signed_headers),
-            hashlib.sha256(body).hexdigest(),
-        ]
-    )
-    string_to_sign = "\n".join(
-        ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()]
-    )
-    date, region, service, terminator = scope.split("/")
-    key = _hmac(("AWS4" + secret).encode(), date)
-    for part in (region, service, terminator):
-        key = _hmac(key, part)
-    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
 
 
 class StsProxy:
@@ -295,7 +204,7 @@ class StsProxy:
         if parts.query:
             params.update(parse_qsl(parts.query, keep_blank_values=True))
         action = params.get("Action", "")
-        auth = _parse_authorization(handler.headers.get("Authorization", ""))
+        auth = parse_authorization(handler.headers.get("Authorization", ""))
         key_id = auth.get("Credential", "").split("/")[0] or None
         record = RecordedCall(
             action,
@@ -553,102 +462,3 @@ def _handler_for(proxy: StsProxy) -> type[BaseHTTPRequestHandler]:
             return
 
     return Handler
-
-
-# -- seeding moto ------------------------------------------------------------------------------------
-
-SEED_ACCOUNT = "123456789012"
-_ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
-
-
-@dataclass(frozen=True)
-class MotoSeed:
-    """What `seed_moto` created: one IAM user with keys, and roles by name."""
-
-    account: str
-    user_name: str
-    user_arn: str
-    access_key_id: str
-    secret_access_key: str = field(repr=False)
-    roles: dict[str, str] = field(default_factory=dict)  # name -> ARN
-
-    def role_arn(self, name: str) -> str:
-        return self.roles[name]
-
-
-def _trust(principal: object, condition: dict | None = None) -> str:
-    import json
-
-    statement: dict = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
-    if condition:
-        statement["Condition"] = condition
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-
-
-def _iam(moto_url: str, action: str, **params: str) -> bytes:
-    import requests
-    from requests_aws4auth import AWS4Auth
-
-    from stsdash.providers.sts import encode_form
-
-    body = encode_form([("Action", action), ("Version", "2010-05-08"), *params.items()])
-    auth = AWS4Auth("AKIDSEEDEXAMPLE", "FAKE-SEED-SECRET", "us-east-1", "iam")
-    response = requests.post(
-        moto_url.rstrip("/") + "/",
-        data=body,
-        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
-        auth=auth,
-        timeout=30,
-        proxies={"http": None, "https": None},
-    )
-    if response.status_code != 200:
-        raise RuntimeError(f"seeding moto: IAM {action} failed with HTTP {response.status_code}")
-    return response.content
-
-
-def seed_moto(moto_url: str, *, user: str = "alice") -> MotoSeed:
-    """Create a user (allow-all policy, one access key) and roles, while moto's auth is still off.
-
-    Roles: `dev` (1 h max), `admin` (12 h max), `partner` (needs ExternalId `EXTID-TEST-1`),
-    `locked` (trusts someone else: AssumeRole is denied), `chained` (trusts anyone, for role chains).
-    """
-    from stsdash.providers import stsxml
-
-    account = SEED_ACCOUNT
-    user_arn = f"arn:aws:iam::{account}:user/{user}"
-    _iam(moto_url, "CreateUser", UserName=user)
-    _iam(moto_url, "PutUserPolicy", UserName=user, PolicyName="all", PolicyDocument=_ALLOW_ALL)
-    root = stsxml.parse_xml(_iam(moto_url, "CreateAccessKey", UserName=user), what="CreateAccessKey")
-    key = {el.tag.rsplit("}", 1)[-1]: (el.text or "") for el in root.iter()}
-    specs = {
-        "dev": (_trust([user_arn]), "3600"),
-        "admin": (_trust([user_arn]), "43200"),
-        "partner": (_trust([user_arn], {"StringEquals": {"sts:ExternalId": "EXTID-TEST-1"}}), "3600"),
-        "locked": (_trust([f"arn:aws:iam::{account}:user/somebody-else"]), "3600"),
-        "chained": (_trust("*"), "3600"),
-    }
-    roles = {}
-    for name, (trust, max_duration) in specs.items():
-        _iam(
-            moto_url,
-            "CreateRole",
-            RoleName=name,
-            AssumeRolePolicyDocument=trust,
-            MaxSessionDuration=max_duration,
-        )
-        _iam(moto_url, "PutRolePolicy", RoleName=name, PolicyName="all", PolicyDocument=_ALLOW_ALL)
-        roles[name] = f"arn:aws:iam::{account}:role/{name}"
-    return MotoSeed(account, user, user_arn, key["AccessKeyId"], key["SecretAccessKey"], roles)
-
-
-def enable_moto_auth(moto_url: str) -> None:
-    """Switch moto's IAM authentication on from now on (signatures and policies are checked)."""
-    import requests
-
-    response = requests.post(
-        moto_url.rstrip("/") + "/moto-api/reset-auth",
-        data=b"0",
-        timeout=30,
-        proxies={"http": None, "https": None},
-    )
-    response.raise_for_status()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 import string
 import threading
@@ -19,26 +18,11 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from stsdash_demo.ssowire import PortalBucket, SsoRequestHandler, oidc_error, portal_error
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-
-# OIDC error code -> (exception name in x-amzn-ErrorType, HTTP status)
-_OIDC_ERRORS = {
-    "authorization_pending": ("AuthorizationPendingException", 400),
-    "slow_down": ("SlowDownException", 400),
-    "expired_token": ("ExpiredTokenException", 400),
-    "invalid_grant": ("InvalidGrantException", 400),
-    "invalid_client": ("InvalidClientException", 401),
-    "access_denied": ("AccessDeniedException", 400),
-    "invalid_request": ("InvalidRequestException", 400),
-    "invalid_scope": ("InvalidScopeException", 400),
-    "unauthorized_client": ("UnauthorizedClientException", 400),
-    "unsupported_grant_type": ("UnsupportedGrantTypeException", 400),
-    "invalid_redirect_uri": ("InvalidRedirectUriException", 400),
-    "server_error": ("InternalServerException", 500),
-}
-
 
 @dataclass
 class Account:
@@ -121,27 +105,6 @@ def make_accounts(count: int, roles: int = 3, *, first_id: int = 100000000000) -
     ]
 
 
-class _Bucket:
-    """Server-side token bucket: what the real portal's throttling looks like to a client."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.capacity = float(burst)
-        self.tokens = float(burst)
-        self.stamp = time.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if self.tokens >= 1.0:
-                self.tokens -= 1.0
-                return True
-            return False
-
-
 class SsoServer:
     """The server and its state. Start with `start()`; `url` is the base for both OIDC and portal."""
 
@@ -158,7 +121,7 @@ class SsoServer:
         self.tokens: dict[str, _Token] = {}
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> client id
         self.accounts = {a.account_id: a for a in self.config.accounts}
-        self._bucket: _Bucket | None = None
+        self.portal_bucket: PortalBucket | None = None
         self.set_rate_limit(self.config.rate_limit, self.config.rate_burst)
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -168,7 +131,7 @@ class SsoServer:
     def start(self) -> SsoServer:
         server = self
 
-        class Handler(_Handler):
+        class Handler(SsoRequestHandler):
             sso = server
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -208,7 +171,7 @@ class SsoServer:
     # --- controls for tests and the demo ------------------------------------------------------------
 
     def set_rate_limit(self, rate: float | None, burst: int | None = None) -> None:
-        self._bucket = None if rate is None else _Bucket(rate, burst or max(1, int(rate)))
+        self.portal_bucket = None if rate is None else PortalBucket(rate, burst or max(1, int(rate)))
 
     def approve(self, user_code: str | None = None) -> int:
         """Approve pending device codes (one, or all when `user_code` is None). Returns how many."""
@@ -253,16 +216,16 @@ class SsoServer:
 
     def register_client(self, body: dict) -> tuple[int, dict]:
         if body.get("clientType") != "public" or not body.get("clientName"):
-            return _oidc_error("invalid_request", "clientName and clientType 'public' are required")
+            return oidc_error("invalid_request", "clientName and clientType 'public' are required")
         grant_types = list(body.get("grantTypes") or [])
         redirect_uris = list(body.get("redirectUris") or [])
         if "authorization_code" in grant_types:
             if not redirect_uris:
-                return _oidc_error("invalid_redirect_uri", "authorization_code needs redirectUris")
+                return oidc_error("invalid_redirect_uri", "authorization_code needs redirectUris")
             for uri in redirect_uris:
                 parsed = urllib.parse.urlsplit(uri)
                 if parsed.hostname not in ("127.0.0.1", "localhost") or parsed.port is not None:
-                    return _oidc_error(
+                    return oidc_error(
                         "invalid_redirect_uri", "redirect URIs must be loopback without a port"
                     )
         now = self.clock()
@@ -295,9 +258,9 @@ class SsoServer:
         with self.lock:
             client = self._client(body)
             if client is None:
-                return _oidc_error("invalid_client", "Client registration is invalid or expired")
+                return oidc_error("invalid_client", "Client registration is invalid or expired")
             if not body.get("startUrl"):
-                return _oidc_error("invalid_request", "startUrl is required")
+                return oidc_error("invalid_request", "startUrl is required")
             alphabet = string.ascii_uppercase.replace("O", "").replace("I", "")
             user_code = (
                 "".join(secrets.choice(alphabet) for _ in range(4))
@@ -326,31 +289,31 @@ class SsoServer:
         with self.lock:
             client = self._client(body)
             if client is None:
-                return _oidc_error("invalid_client", "Client registration is invalid or expired")
+                return oidc_error("invalid_client", "Client registration is invalid or expired")
             if grant == DEVICE_GRANT:
                 return self._token_device(client, body)
             if grant == "refresh_token":
                 return self._token_refresh(client, body)
             if grant == "authorization_code":
                 return self._token_code(client, body)
-            return _oidc_error("unsupported_grant_type", f"Unsupported grant type {grant!r}")
+            return oidc_error("unsupported_grant_type", f"Unsupported grant type {grant!r}")
 
     def _token_device(self, client: _Client, body: dict) -> tuple[int, dict]:
         device = self.devices.get(str(body.get("deviceCode")))
         if device is None or device.client_id != client.client_id:
-            return _oidc_error("invalid_grant", "Unknown device code")
+            return oidc_error("invalid_grant", "Unknown device code")
         now = self.clock()
         if device.expires_at <= now:
-            return _oidc_error("expired_token", "Device code expired")
+            return oidc_error("expired_token", "Device code expired")
         too_fast = now - device.last_poll < self.config.device_interval * 0.8
         device.last_poll = now
         if device.state == "denied":
-            return _oidc_error("access_denied", "The user denied the request")
+            return oidc_error("access_denied", "The user denied the request")
         if device.state == "pending":
             if self.config.enforce_interval and too_fast:
                 self.counts["slow_down"] += 1
-                return _oidc_error("slow_down", "Client is polling too quickly")
-            return _oidc_error("authorization_pending", "Authorization is pending")
+                return oidc_error("slow_down", "Client is polling too quickly")
+            return oidc_error("authorization_pending", "Authorization is pending")
         del self.devices[device.device_code]
         self.counts["login"] += 1
         return 200, self._issue(client)
@@ -359,24 +322,24 @@ class SsoServer:
         refresh = str(body.get("refreshToken"))
         if self.refresh_tokens.get(refresh) != client.client_id:
             self.counts["refresh_failed"] += 1
-            return _oidc_error("invalid_grant", "Refresh token is invalid or expired")
+            return oidc_error("invalid_grant", "Refresh token is invalid or expired")
         del self.refresh_tokens[refresh]  # rotation: a refresh token works once
         self.counts["refresh"] += 1
         return 200, self._issue(client)
 
     def _token_code(self, client: _Client, body: dict) -> tuple[int, dict]:
         if "authorization_code" not in client.grant_types:
-            return _oidc_error("unauthorized_client", "Client is not registered for authorization_code")
+            return oidc_error("unauthorized_client", "Client is not registered for authorization_code")
         code = self.auth_codes.get(str(body.get("code")))
         if code is None or code.used or code.client_id != client.client_id:
-            return _oidc_error("invalid_grant", "Authorization code is invalid or used")
+            return oidc_error("invalid_grant", "Authorization code is invalid or used")
         if code.expires_at <= self.clock():
-            return _oidc_error("expired_token", "Authorization code expired")
+            return oidc_error("expired_token", "Authorization code expired")
         if body.get("redirectUri") != code.redirect_uri:
-            return _oidc_error("invalid_grant", "redirectUri does not match the authorization request")
+            return oidc_error("invalid_grant", "redirectUri does not match the authorization request")
         verifier = str(body.get("codeVerifier") or "")
         if _s256(verifier) != code.challenge:
-            return _oidc_error("invalid_grant", "PKCE verification failed")
+            return oidc_error("invalid_grant", "PKCE verification failed")
         code.used = True
         self.counts["login"] += 1
         return 200, self._issue(client)
@@ -427,7 +390,7 @@ class SsoServer:
 
     # --- portal -----------------------------------------------------------------------------------
 
-    def _bearer(self, token: str | None) -> _Token | None:
+    def bearer(self, token: str | None) -> _Token | None:
         found = self.tokens.get(token or "")
         if found is None or found.revoked or found.expires_at <= self.clock():
             return None
@@ -437,7 +400,7 @@ class SsoServer:
         account = self.accounts.get(query.get("account_id", ""))
         role = query.get("role_name", "")
         if account is None or role not in account.roles:
-            return _portal_error("ResourceNotFoundException", "No access", 404)
+            return portal_error("ResourceNotFoundException", "No access", 404)
         expires = int(self.clock() + self.config.role_credentials_ttl)
         creds = self._mint(account.account_id, role) if self.config.sts_endpoint else None
         if creds is None:
@@ -503,7 +466,7 @@ class SsoServer:
     def list_account_roles(self, query: dict[str, str]) -> tuple[int, dict]:
         account = self.accounts.get(query.get("account_id", ""))
         if account is None:
-            return _portal_error("ResourceNotFoundException", "Account not found", 404)
+            return portal_error("ResourceNotFoundException", "Account not found", 404)
         items = [{"roleName": r, "accountId": account.account_id} for r in account.roles]
         return self._page(items, query, "roleList")
 
@@ -512,9 +475,9 @@ class SsoServer:
             size = int(query.get("max_result", self.config.max_page_size))
             start = int(query.get("next_token") or 0)
         except ValueError:
-            return _portal_error("InvalidRequestException", "Bad max_result or next_token", 400)
+            return portal_error("InvalidRequestException", "Bad max_result or next_token", 400)
         if not 1 <= size <= 100 or start < 0:
-            return _portal_error("InvalidRequestException", "max_result must be 1-100", 400)
+            return portal_error("InvalidRequestException", "max_result must be 1-100", 400)
         size = min(size, self.config.max_page_size)
         page = items[start : start + size]
         body: dict = {key: page}
@@ -524,128 +487,3 @@ class SsoServer:
 
 def _s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
-
-
-def _oidc_error(code: str, description: str) -> tuple[int, dict]:
-    name, status = _OIDC_ERRORS[code]
-    return status, {"__error": name, "error": code, "error_description": description}
-
-
-def _portal_error(name: str, message: str, status: int) -> tuple[int, dict]:
-    return status, {"__error": name, "message": message}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    sso: SsoServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet: the demo UI and the tests own the terminal."""
-
-    def _reply(self, status: int, body: dict | None = None, headers: dict[str, str] | None = None) -> None:
-        body = dict(body or {})
-        error = body.pop("__error", None)
-        payload = json.dumps(body).encode() if (body or status != 200) else b""
-        self.send_response(status)
-        if error:
-            self.send_header("x-amzn-ErrorType", f"{error}:http://internal.amazon.com/coral/com.amazonaws/")
-        self.send_header("x-amzn-RequestId", secrets.token_hex(16))
-        if payload:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def _json(self) -> dict | None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            data = json.loads(raw or b"{}")
-        except json.JSONDecodeError:
-            return None
-        return data if isinstance(data, dict) else None
-
-    def _query(self) -> tuple[str, dict[str, str]]:
-        parsed = urllib.parse.urlsplit(self.path)
-        return parsed.path, dict(urllib.parse.parse_qsl(parsed.query))
-
-    def do_POST(self) -> None:
-        path, _ = self._query()
-        sso = self.sso
-        body = self._json()  # always drain the body so the keep-alive connection stays in sync
-        if path == "/logout":
-            if not self._portal_gate("Logout"):
-                return
-            with sso.lock:
-                token = sso._bearer(self.headers.get("x-amz-sso_bearer_token"))
-                if token is None:
-                    return self._reply(
-                        *_portal_error("UnauthorizedException", "Session token not found or invalid", 401)
-                    )
-                token.revoked = True
-            return self._reply(200)
-        if body is None:
-            return self._reply(*_oidc_error("invalid_request", "Body must be a JSON object"))
-        routes = {
-            "/client/register": ("RegisterClient", sso.register_client),
-            "/device_authorization": ("StartDeviceAuthorization", sso.start_device_authorization),
-            "/token": ("CreateToken", sso.create_token),
-        }
-        if path not in routes:
-            return self._reply(404, {"__error": "ResourceNotFoundException", "message": "Not found"})
-        name, func = routes[path]
-        with sso.lock:
-            sso.counts[name] += 1
-            if name == "CreateToken":
-                sso.counts[f"CreateToken:{body.get('grantType')}"] += 1
-        self._reply(*func(body))
-
-    def do_GET(self) -> None:
-        path, query = self._query()
-        sso = self.sso
-        if path == "/authorize":
-            status, body, location = sso.authorize(query)
-            if location:
-                return self._reply(302, None, {"Location": location})
-            return self._reply(status, body)
-        if path == "/device":
-            code = query.get("user_code")
-            approved = sso.approve(code) if code else 0
-            return self._reply(200 if approved else 404, {"approved": approved})
-        routes = {
-            "/federation/credentials": ("GetRoleCredentials", sso.get_role_credentials),
-            "/assignment/accounts": ("ListAccounts", sso.list_accounts),
-            "/assignment/roles": ("ListAccountRoles", sso.list_account_roles),
-        }
-        if path not in routes:
-            return self._reply(404, {"__error": "ResourceNotFoundException", "message": "Not found"})
-        name, func = routes[path]
-        if not self._portal_gate(name):
-            return
-        with sso.lock:
-            if sso._bearer(self.headers.get("x-amz-sso_bearer_token")) is None:
-                sso.counts["unauthorized"] += 1
-                return self._reply(
-                    *_portal_error("UnauthorizedException", "Session token not found or invalid", 401)
-                )
-        try:
-            status, body = func(query)
-        except Exception as exc:
-            status, body = 500, {"__error": "InternalServerException", "message": type(exc).__name__}
-        self._reply(status, body)
-
-    def _portal_gate(self, name: str) -> bool:
-        """Count the call and apply the rate limit; False when a 429 was sent."""
-        sso = self.sso
-        bucket = sso._bucket
-        with sso.lock:
-            sso.counts[name] += 1
-            sso.counts["portal"] += 1
-        if bucket is not None and not bucket.take():
-            with sso.lock:
-                sso.counts["throttled"] += 1
-            self._reply(*_portal_error("TooManyRequestsException", "Too many requests", 429))
-            return False
-        return True

@@ -8,24 +8,30 @@ all point into a temporary directory that is removed on exit; the user's own ~/.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
+import shlex
 import shutil
-import socket
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from keyring.backend import KeyringBackend
 
 from stsdash.errors import UsageError
+from stsdash_demo.home import SCRUB_PREFIXES, make_aws_home
+from stsdash_demo.moto import MotoProcess
+
+if TYPE_CHECKING:
+    from stsdash_demo.ssoserver import SsoServer
+    from stsdash_demo.stsproxy import StsProxy
 
 MFA_SERIAL = "arn:aws:iam::111111111111:mfa/alice"
 SSO_SESSION = "acme"
@@ -131,6 +137,17 @@ class DemoKeyring(KeyringBackend):
         with self._lock:
             self._store.pop((service, username), None)
 
+    @classmethod
+    def stored_values(cls) -> list[str]:
+        """Every secret the demo keyring holds (tests check none reaches the screen)."""
+        with cls._lock:
+            return list(cls._store.values())
+
+    @classmethod
+    def clear(cls) -> None:
+        with cls._lock:
+            cls._store.clear()
+
 
 @dataclass
 class DemoEnvironment:
@@ -140,11 +157,9 @@ class DemoEnvironment:
     env: dict[str, str]
     sts_url: str
     sso_url: str
-    sso_server: object
-    moto: object
-    proxy: object | None = None
-    _saved_env: dict[str, str | None] = field(default_factory=dict)
-    _approver_stop: threading.Event = field(default_factory=threading.Event)
+    sso_server: SsoServer
+    moto: MotoProcess
+    proxy: StsProxy | None = None
 
     @property
     def config(self) -> Path:
@@ -167,25 +182,14 @@ def _sso_profiles() -> list[tuple[str, str, str]]:
 
 
 def demo_env(root: Path, *, sts_url: str, sso_url: str) -> dict[str, str]:
-    home = root / "home"
-    aws = home / ".aws"
-    return {
-        "HOME": str(home),
-        "AWS_CONFIG_FILE": str(aws / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_METADATA_SERVICE_NUM_ATTEMPTS": "0",
+    """The environment the app must see: the throwaway home, the emulators' endpoints, the demo keyring."""
+    env = make_aws_home(root, keyring_backend=f"{__name__}.DemoKeyring").env
+    env.update({
         "AWS_ENDPOINT_URL_STS": sts_url,
         "AWS_ENDPOINT_URL_SSO": sso_url,
         "AWS_ENDPOINT_URL_SSO_OIDC": sso_url,
-        "STSDASH_CONFIG": str(root / "stsdash" / "config.toml"),
-        "XDG_CONFIG_HOME": str(root / "xdg-config"),
-        "XDG_DATA_HOME": str(root / "xdg-data"),
-        "XDG_CACHE_HOME": str(root / "xdg-cache"),
-        "PYTHON_KEYRING_BACKEND": f"{__name__}.DemoKeyring",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-    }
+    })
+    return env
 
 
 def write_files(root: Path, env: dict[str, str], *, start_url: str, now: datetime) -> None:
@@ -229,118 +233,82 @@ def write_files(root: Path, env: dict[str, str], *, start_url: str, now: datetim
 
 @contextlib.contextmanager
 def demo_environment(*, approve_after: float | None = APPROVE_AFTER, sso_login: bool = True,
-                     root: Path | None = None, out_of_process: bool = True) -> Iterator[DemoEnvironment]:
-    """Start the emulators, write the temp home, point this process's environment at it; undo on exit.
+                     root: Path | None = None) -> Iterator[DemoEnvironment]:
+    """Start the emulators and write the throwaway home; stop and remove them on exit.
 
-    moto runs in a child process by default: in-process, its request handling would compete with the
-    dashboard's event loop for the GIL, which a real STS endpoint never does.
+    This process's environment is left alone: `run_demo` hands `DemoEnvironment.env` to the dashboard's
+    own process, and in-process callers (tests, the screenshot script) apply it with `applied_env`.
     """
     try:
-        from moto.server import ThreadedMotoServer
+        import moto.server
     except ImportError as exc:
         raise UsageError("the demo needs moto's server", hint="pip install 'stsdash[demo]'") from exc
-    from stsdash.demo.ssoserver import Account, SsoServer, SsoServerConfig
+    from stsdash_demo.ssoserver import Account, SsoServer, SsoServerConfig
 
     owned_root = root is None
     root = Path(tempfile.mkdtemp(prefix="stsdash-demo-")) if root is None else root
-    logging.getLogger("werkzeug").disabled = True  # its request log would scribble over the dashboard
-    moto = MotoProcess() if out_of_process else _ThreadedMoto(ThreadedMotoServer)
-    host, port = moto.start()
-    sts_url = f"http://{host}:{port}"
-    proxy = _start_proxy(sts_url)
-    if proxy is not None:
-        sts_url = proxy.url
+    moto = MotoProcess().start()
+    proxy = _start_proxy(moto.url)
+    sts_url = proxy.url
     accounts = [Account(account_id=a, name=n, email=f"{n}@example.com", roles=list(r))
                 for a, n, r in SSO_ACCOUNTS]
-    sso = SsoServer(SsoServerConfig(accounts=accounts, sts_endpoint=f"http://{host}:{port}")).start()
+    sso = SsoServer(SsoServerConfig(accounts=accounts, sts_endpoint=moto.url)).start()
     env = demo_env(root, sts_url=sts_url, sso_url=sso.url)
     demo = DemoEnvironment(root=root, env=env, sts_url=sts_url, sso_url=sso.url, sso_server=sso, moto=moto,
                            proxy=proxy)
-    for key in [k for k in os.environ if k.startswith(("AWS_", "STSDASH_", "PYTHON_KEYRING"))] + list(env):
-        demo._saved_env.setdefault(key, os.environ.get(key))
-        os.environ.pop(key, None)
-    os.environ.update(env)
-    _reset_keyring()
+    approver_stop = threading.Event()
     try:
         write_files(root, env, start_url=sso.start_url, now=datetime.now(UTC))
         if sso_login:
-            _initial_sso_login(sso)
+            _initial_sso_login(sso, env)
         if approve_after is not None:
-            threading.Thread(target=_approver, args=(sso, approve_after, demo._approver_stop),
+            threading.Thread(target=_approver, args=(sso, approve_after, approver_stop),
                              name="demo-approver", daemon=True).start()
         yield demo
     finally:
-        demo._approver_stop.set()
-        for key, value in demo._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        _reset_keyring()
+        approver_stop.set()
         sso.stop()
-        if proxy is not None:
-            with contextlib.suppress(Exception):
-                proxy.stop()
+        with contextlib.suppress(Exception):
+            proxy.stop()
         with contextlib.suppress(Exception):
             moto.stop()
-        DemoKeyring._store.clear()
+        DemoKeyring.clear()
         if owned_root:
             shutil.rmtree(root, ignore_errors=True)
 
 
-class _ThreadedMoto:
-    def __init__(self, factory) -> None:
-        self.server = factory(ip_address="127.0.0.1", port=0, verbose=False)
+@contextlib.contextmanager
+def applied_env(env: dict[str, str]) -> Iterator[None]:
+    """Point this process at the demo (for in-process apps: tests, screenshots); restore on exit.
 
-    def start(self) -> tuple[str, int]:
-        self.server.start()
-        return self.server.get_host_and_port()
+    Variables of the user's own AWS setup are hidden for the duration, and keyring is made to choose
+    its backend again from PYTHON_KEYRING_BACKEND, then given back the one it had.
+    """
+    import keyring
+    import keyring.core
 
-    def stop(self) -> None:
-        self.server.stop()
-
-
-class MotoProcess:
-    """moto's server (the same ThreadedMotoServer app) in a child process on 127.0.0.1."""
-
-    def __init__(self) -> None:
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 30.0) -> tuple[str, int]:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise UsageError("the STS emulator (moto) exited at startup")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return "127.0.0.1", port
-            time.sleep(0.05)
-        self.stop()
-        raise UsageError("the STS emulator (moto) did not start within 30 s")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    saved = {k: os.environ.get(k) for k in [*os.environ, *env] if k.startswith(SCRUB_PREFIXES) or k in env}
+    for key in saved:
+        os.environ.pop(key, None)
+    os.environ.update(env)
+    previous = keyring.get_keyring()
+    keyring.core.init_backend()
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
-def _start_proxy(upstream: str):
+def _start_proxy(upstream: str) -> StsProxy:
     """The STS proxy in front of moto: MFA checked the way STS does it (six digits, single use, the
     demo device only, MFA required by the roles behind alice), which moto alone does not do."""
-    try:
-        from stsdash.demo.stsproxy import StsProxy
-    except ImportError:
-        return None
+    from stsdash_demo.stsproxy import StsProxy
+
     proxy = StsProxy(upstream, valid_code=lambda code: len(code) == 6 and code.isdigit(),
                      mfa_serials={MFA_SERIAL})
     for role in MFA_ROLES:
@@ -348,23 +316,19 @@ def _start_proxy(upstream: str):
     return proxy.start()
 
 
-def _reset_keyring() -> None:
-    """keyring caches its backend per process: make it read PYTHON_KEYRING_BACKEND again."""
-    import keyring.core
-
-    keyring.core._keyring_backend = None  # type: ignore[attr-defined]
-
-
-def _initial_sso_login(sso) -> None:
+def _initial_sso_login(sso: SsoServer, env: dict[str, str]) -> None:
     """A valid cached token, so SSO profiles refresh at once; obtained through the real login flow."""
+    from stsdash.awsfiles.paths import aws_paths
     from stsdash.profiles import load_profiles
+    from stsdash.settings import load_settings
     from stsdash.sso.manager import SsoManager
 
-    profiles = load_profiles()
-    session = profiles.sso_sessions[SSO_SESSION]
+    paths = aws_paths(env)
+    settings = load_settings(Path(env["STSDASH_CONFIG"]))
+    session = load_profiles(paths, settings).sso_sessions[SSO_SESSION]
     sso.config.auto_approve = True
     try:
-        manager = SsoManager()
+        manager = SsoManager(paths=paths, settings=settings, env=env)
         manager.login(session, flow="device", on_prompt=lambda _prompt: None, open_browser=False)
     finally:
         sso.config.auto_approve = False
@@ -382,19 +346,24 @@ def _approver(sso, delay: float, stop: threading.Event) -> None:
 
 
 def run_demo(*, keep: bool = False, print_env: bool = False) -> int:
-    """Entry point of `stsdash demo`."""
+    """Entry point of `stsdash demo`: the emulators here, the dashboard in its own process."""
     root = Path(tempfile.mkdtemp(prefix="stsdash-demo-")) if keep else None
     with demo_environment(root=root) as demo:
         if print_env:
             for key, value in sorted(demo.env.items()):
-                print(f"export {key}={value}")
+                print(f"export {key}={shlex.quote(value)}")
             print("# demo running; press Ctrl+C to stop", file=sys.stderr)
             with contextlib.suppress(KeyboardInterrupt):
                 threading.Event().wait()
             return 0
-        app = build_app(open_browser=False)
-        app.run()
-        code = int(app.return_code or 0)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUB_PREFIXES)}
+        env.update(demo.env)
+        # The dashboard reads Ctrl+C as a key; this process only waits for it to finish.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            code = subprocess.call([sys.executable, "-m", "stsdash", "tui", "--no-browser"], env=env)
+        finally:
+            signal.signal(signal.SIGINT, previous)
     if keep:
         print(f"stsdash demo: files kept in {root}")
     return code
