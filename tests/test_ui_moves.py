@@ -25,7 +25,7 @@ START_URL = "https://d-fake000000.awsapps.com/start"
 
 @pytest.fixture
 def demo_files(aws_home):
-    from stsdash.demo.runner import SSO_SESSION, write_files
+    from stsdash_demo.runner import SSO_SESSION, write_files
 
     write_files(aws_home.root, aws_home.env, start_url=START_URL, now=FROZEN)
     token = {"startUrl": START_URL, "region": "us-east-1", "accessToken": "FAKE-TEST-ACCESS-TOKEN",
@@ -196,4 +196,5 @@ async def test_screenshot_goes_somewhere_that_exists_and_says_where(demo_files, 
         saved = next(n for n in notes(app) if n.startswith("Screenshot saved"))
         path = saved.split(": ", 1)[1]
         assert path.startswith(str(home)) and path.endswith(".svg")
-        assert "<svg" in open(path).read()
+        with open(path) as saved_file:
+            assert "<svg" in saved_file.read()

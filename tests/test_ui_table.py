@@ -13,7 +13,8 @@ from stsdash.ui.columns import Column, fit
 from stsdash.ui.rows import PROFILE_COLUMNS
 from stsdash.ui.widgets.live_table import LiveTable
 
-COLUMNS = (("name", "Profile", 14), ("status", "Status", 12), ("target", "Target", 20), ("region", "Region", 9))
+COLUMNS = (("name", "Profile", 14), ("status", "Status", 12), ("target", "Target", 20),
+           ("region", "Region", 9))
 STYLES = {"fresh": "green", "expired": "bold red", "name": "bold", "dim": "dim"}
 ROWS: dict[str, dict[str, tuple[str, str]]] = {
     "dev-admin": {"name": ("dev-admin", "name"), "status": ("✓ 59m 58s", "fresh"),

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -16,12 +16,14 @@ _LEFT_OUT = frozenset({"app.quit", "command_palette", "clear_filter", "help_clos
 
 
 class DashboardCommands(Provider):
-    app: StsdashApp
+    @property
+    def stsdash(self) -> StsdashApp:
+        return cast("StsdashApp", self.app)
 
     def commands(self) -> list[tuple[str, str, str]]:
         """(title, action, help) per dashboard key."""
         out = []
-        for key, action, text in self.app.dashboard.key_help():
+        for key, action, text in self.stsdash.dashboard.key_help():
             if action in _LEFT_OUT:
                 continue
             title = text.split(":")[0].split(" (")[0]
@@ -29,10 +31,10 @@ class DashboardCommands(Provider):
         return out
 
     def _run(self, action: str) -> None:
-        self.app.call_later(self.app.dashboard.run_action, action)
+        self.stsdash.call_later(self.stsdash.dashboard.run_action, action)
 
     def _refresh_one(self, name: str) -> None:
-        self.app.dashboard.start_refresh([name])
+        self.stsdash.dashboard.start_refresh([name])
 
     async def discover(self) -> Hits:
         for title, action, help_text in self.commands():
@@ -44,10 +46,10 @@ class DashboardCommands(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), partial(self._run, action), help=help_text)
-        profiles = self.app.dashboard.profiles
+        profiles = self.stsdash.dashboard.profiles
         if profiles is None:
             return
-        for profile in profiles.visible(self.app.settings_hidden):
+        for profile in profiles.visible(self.stsdash.settings_hidden):
             if not profile.refreshable or profile.problem:
                 continue
             title = f"Refresh {profile.name}"

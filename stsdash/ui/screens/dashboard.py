@@ -7,41 +7,25 @@ below with a tooltip: the footer, the help screen and the command palette are al
 
 from __future__ import annotations
 
-import gc
-import threading
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
-from textual.worker import Worker, WorkerState, get_current_worker
 
-from stsdash.autorefresh import AUTO_REFRESH_SECONDS, AutoRefreshPolicy
-from stsdash.awsfiles import watch
+from stsdash.autorefresh import AUTO_REFRESH_SECONDS
 from stsdash.profiles import Status
-from stsdash.timeutil import format_utc
-from stsdash.ui.messages import (
-    IdentityResult,
-    LoadFailed,
-    NeedsCode,
-    ProfileRefreshed,
-    ProfilesLoaded,
-    RefreshFinished,
-)
-from stsdash.ui.notices import batch_notices, names_text
 from stsdash.ui.rows import (
     PROFILE_COLUMNS,
     SESSION_COLUMNS,
     RowState,
-    error_summary,
     natural_widths,
     plural,
     profile_cells,
     session_cells,
 )
+from stsdash.ui.screens.dashboard_work import DashboardWork
 from stsdash.ui.screens.details import DetailsScreen, profile_sections, session_sections
 from stsdash.ui.screens.help import HelpScreen
 from stsdash.ui.screens.sso_login import SsoLoginScreen
@@ -51,13 +35,13 @@ from stsdash.ui.widgets.footer import SettlingFooter
 from stsdash.ui.widgets.live_table import LiveTable
 
 if TYPE_CHECKING:
-    from stsdash.profiles import Profile, ProfileSet, SsoSession
+    from stsdash.profiles import Profile, SsoSession
     from stsdash.ui.app import StsdashApp
 
 TABS = ("tab-profiles", "tab-sessions")
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(DashboardWork):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh_selected", "Refresh",
                 tooltip="refresh the selected profile (asks for an MFA code only when needed)"),
@@ -82,15 +66,8 @@ class DashboardScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.profiles: ProfileSet | None = None
-        self.states: dict[str, RowState] = {}
         self.filter_text = ""
         self._index: ProfileIndex | None = None
-        self._spin = 0
-        self._spinner_timer = None
-        self._auto = AutoRefreshPolicy()
-        self._loaded_signature: tuple | None = None  # file mtimes as of the last load (worker-owned)
-        self._stop = threading.Event()  # set when the screen goes away: the file poller ends at once
         self._detail_text = ""
         self._keys_state: tuple | None = None
 
@@ -127,13 +104,6 @@ class DashboardScreen(Screen[None]):
         if self.app.settings_auto_refresh:
             self.set_interval(AUTO_REFRESH_SECONDS, self.run_auto_refresh, name="auto-refresh")
 
-    def on_unmount(self) -> None:
-        self._stop.set()
-
-    @property
-    def profile_table(self) -> LiveTable:
-        return self.query_one("#profiles", LiveTable)
-
     @property
     def session_table(self) -> LiveTable:
         return self.query_one("#sessions", LiveTable)
@@ -160,7 +130,7 @@ class DashboardScreen(Screen[None]):
         if profile is None:
             return {}
         state = self.states.get(name) or RowState()
-        return profile_cells(profile, state, self.app.now(), self.app.refresh_ahead, self._spin)
+        return profile_cells(profile, state, self.app.now(), self.app.refresh_ahead, self.spin)
 
     def _session_cells_of(self, name: str) -> dict[str, tuple[str, str]]:
         session = self.profiles.sso_sessions.get(name) if self.profiles is not None else None
@@ -191,7 +161,7 @@ class DashboardScreen(Screen[None]):
         if remeasure or sessions != self.session_table.keys:
             widths = {"name": max((len(s) for s in sessions), default=0), "region": 14, "expires": 16}
             self.session_table.set_rows(sessions, widths)
-        self._update_detail_line()
+        self.update_detail_line()
 
     def tick(self) -> None:
         """1 Hz: countdowns, for the rows on screen only, and only cells whose text changed.
@@ -204,18 +174,26 @@ class DashboardScreen(Screen[None]):
                 self.profile_table.refresh_visible()
                 self.session_table.refresh_visible()
 
+    def show_welcome(self, empty: bool) -> None:
+        welcome = self.query_one("#welcome", Static)
+        if empty and self.profiles is not None:
+            welcome.update(welcome_text(self.profiles.paths))
+        welcome.display = empty
+        self.profile_table.display = not empty
+        self.query_one("#detail-line", Static).display = not empty
+
+    def files_loaded(self) -> None:
+        self._index = None
+        self.show_rows(remeasure=True)
+        self.update_summary()
+        loaded = self.profiles
+        self.show_welcome(loaded is not None and not loaded.profiles and not loaded.sso_sessions)
+
     def on_screen_resume(self) -> None:
         self.tick()
         self.app.show_deferred_notifications()
 
-    def _spin_tick(self) -> None:
-        self._spin += 1
-        if not any(state.busy for state in self.states.values()) and self._spinner_timer is not None:
-            self._spinner_timer.stop()
-            self._spinner_timer = None
-        self.tick()
-
-    def _update_summary(self) -> None:
+    def update_summary(self) -> None:
         if self.profiles is None:
             return
         now, ahead = self.app.now(), self.app.refresh_ahead
@@ -231,7 +209,7 @@ class DashboardScreen(Screen[None]):
             parts.append(f"{plural(self.profile_table.row_count, 'match', 'matches')}")
         self.sub_title = ", ".join(parts)
 
-    def _update_detail_line(self) -> None:
+    def update_detail_line(self) -> None:
         """Under the table: what the columns that did not fit would say about the selected row."""
         profile = self._selected_profile()
         text = ""
@@ -239,7 +217,9 @@ class DashboardScreen(Screen[None]):
             cells = self.cells_of(profile.name)
             shown = set(self.profile_table.shown_columns())
             parts = [cells[key][0] for key in ("kind", "account", "region", "role") if key not in shown]
-            parts.append(cells["result"][0])
+            error = self.states[profile.name].error if profile.name in self.states else None
+            reason = str(error).strip().splitlines()[0] if error is not None and str(error).strip() else ""
+            parts.append(f"{cells['result'][0]}: {reason}" if reason else cells["result"][0])
             text = " · ".join(part for part in parts if part and part != "-")
         if text != self._detail_text:  # one line, fixed size: no layout pass for a new text
             self._detail_text = text
@@ -247,7 +227,7 @@ class DashboardScreen(Screen[None]):
 
     @on(LiveTable.RowHighlighted, "#profiles")
     def _row_highlighted(self) -> None:
-        self._update_detail_line()
+        self.update_detail_line()
         # The footer's keys depend on the row only through these; recomposing it costs a frame.
         keys_state = (self._sessions_active(), self._selected_profile() is None,
                       self._selected_session() is None)
@@ -256,157 +236,7 @@ class DashboardScreen(Screen[None]):
             self.refresh_bindings()
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self._update_detail_line)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Errors from any worker end up here, once: as a notification, never a crash."""
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.notify(f"{type(event.worker.error).__name__}: {event.worker.error}",
-                        title=f"{event.worker.name or 'background task'} failed", severity="error",
-                        timeout=10)
-
-    # ---- loading and watching the files --------------------------------------------------------
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def load_profiles(self) -> None:
-        self._load_now()
-
-    def _load_now(self) -> None:
-        """Read the files (in a worker thread). The signature is taken first, so a change made while
-        reading is seen by the next poll rather than lost."""
-        paths = getattr(self.app.engine, "paths", None)
-        signature = watch.signature(paths) if paths is not None else None
-        try:
-            loaded = self.app.engine.load()
-        except Exception as exc:
-            self._loaded_signature = signature
-            self.post_message(LoadFailed(exc))
-            return
-        self._loaded_signature = signature or watch.signature(loaded.paths)
-        self.post_message(ProfilesLoaded(loaded))
-
-    def on_profiles_loaded(self, message: ProfilesLoaded) -> None:
-        self.profiles = message.profiles
-        self._index = None
-        for name, state in self.states.items():
-            profile = message.profiles.profiles.get(name)
-            override = state.expires_override
-            if profile is not None and override and profile.expires_at and profile.expires_at >= override:
-                state.expires_override = None  # the file caught up with the refresh: trust it again
-        self.show_rows(remeasure=True)
-        self._update_summary()
-        self._show_welcome(not message.profiles.profiles and not message.profiles.sso_sessions)
-        if not self.app.loaded.is_set():
-            if self.app.settings_auto_refresh:
-                self.call_later(self.run_auto_refresh)
-            # Everything built so far (modules, widgets, the first table) lives as long as the app:
-            # take it out of the cyclic GC, whose full passes over it stalled the loop for 100+ ms.
-            self.call_after_refresh(gc.freeze)
-        self.app.loaded.set()
-
-    def _show_welcome(self, empty: bool) -> None:
-        welcome = self.query_one("#welcome", Static)
-        if empty and self.profiles is not None:
-            welcome.update(welcome_text(self.profiles.paths))
-        welcome.display = empty
-        self.profile_table.display = not empty
-        self.query_one("#detail-line", Static).display = not empty
-
-    def on_load_failed(self, message: LoadFailed) -> None:
-        self.notify(str(message.error), title="Cannot read the AWS files", severity="error", timeout=15)
-        self.sub_title = "cannot read the AWS files"
-        self.app.loaded.set()
-
-    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
-    def watch_files(self) -> None:
-        """Poll the files' mtimes every couple of seconds; reload when another program changed them."""
-        worker = get_current_worker()
-        while not worker.is_cancelled and not self._stop.wait(watch.POLL_SECONDS):
-            loaded = self.profiles
-            if loaded is None or self._loaded_signature is None or worker.is_cancelled:
-                continue
-            if watch.signature(loaded.paths) != self._loaded_signature:
-                self._load_now()
-
-    # ---- refresh ------------------------------------------------------------------------------
-    def start_refresh(self, names: Sequence[str], *, interactive: bool = True) -> None:
-        names = [n for n in names if not self.states.setdefault(n, RowState()).busy]
-        if not names:
-            return
-        for name in names:
-            self.states[name].busy = True
-            self.profile_table.refresh_row(name)
-        if self._spinner_timer is None:
-            self._spinner_timer = self.set_interval(0.25, self._spin_tick, name="spinner")
-        self._refresh_worker(list(names), interactive)
-
-    @work(thread=True, group="refresh", exit_on_error=False)
-    def _refresh_worker(self, names: list[str], interactive: bool) -> None:
-        provider = self.app.ask_mfa_code if interactive else _no_code
-        try:
-            self.app.engine.refresh(names, code_provider=provider,
-                                    on_result=lambda result: self.post_message(ProfileRefreshed(result)))
-        except Exception as exc:
-            self.post_message(RefreshFinished(names, exc, quiet=not interactive))
-            return
-        self.post_message(RefreshFinished(names, quiet=not interactive))
-
-    def on_profile_refreshed(self, message: ProfileRefreshed) -> None:
-        """One result: the row stops spinning and its countdown restarts from the new expiry."""
-        result = message.result
-        state = self.states.setdefault(result.profile, RowState())
-        state.busy = False
-        state.last_refresh = self.app.now()
-        if result.ok:
-            state.ok, state.error = True, None
-            state.expires_override = result.expires_at
-            if result.identity is not None:
-                state.identity = result.identity
-            state.summary = f"✓ {format_utc(state.last_refresh)[11:19]}"
-        else:
-            state.ok, state.error = False, result.error
-            state.summary = error_summary(result.error)
-        if self.is_current:  # one row, not the whole table, per result
-            self.profile_table.refresh_row(result.profile)
-            if result.profile == self.profile_table.selected_key:
-                self._update_detail_line()
-
-    def on_refresh_finished(self, message: RefreshFinished) -> None:
-        """The batch is over: one notification per outcome, however many profiles it held."""
-        for name in message.names:
-            state = self.states.setdefault(name, RowState())
-            if state.busy:  # the engine gave no result for it (the whole batch failed)
-                state.busy, state.ok, state.error = False, False, message.error
-                state.summary = error_summary(message.error)
-            self.profile_table.refresh_row(name)
-        self._update_summary()
-        self._update_detail_line()
-        profiles = self.profiles.profiles if self.profiles is not None else {}
-        targets = {n: profiles[n].target if n in profiles else None for n in message.names}
-        sessions = {n: profiles[n].sso_session or profiles[n].sso_start_url if n in profiles else None
-                    for n in message.names}
-        for notice in batch_notices(message.names, self.states, targets, quiet=message.quiet,
-                                    session_of=sessions):
-            self.notify(notice.message, title=notice.title, severity=notice.severity,  # type: ignore[arg-type]
-                        timeout=notice.timeout)
-        self.load_profiles()
-
-    # ---- auto-refresh -------------------------------------------------------------------------
-    def run_auto_refresh(self) -> None:
-        if self.profiles is not None:
-            self._auto_worker(self.profiles)
-
-    @work(thread=True, exclusive=True, group="auto", exit_on_error=False)
-    def _auto_worker(self, profiles: ProfileSet) -> None:
-        plan = self._auto.plan(self.app.engine, profiles,
-                               busy=lambda n: self.states.get(n, RowState()).busy)
-        if plan.needs_code:
-            self.post_message(NeedsCode(plan.needs_code))
-        if plan.quiet:
-            self.app.call_from_thread(self.start_refresh, plan.quiet, interactive=False)
-
-    def on_needs_code(self, message: NeedsCode) -> None:
-        self.notify(f"{names_text(message.names)}: press R to refresh with an MFA code",
-                    title="MFA code needed", severity="warning", timeout=15)
+        self.call_after_refresh(self.update_detail_line)
 
     # ---- which keys apply -------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -471,19 +301,7 @@ class DashboardScreen(Screen[None]):
 
     def action_refresh_stale(self) -> None:
         if self.profiles is not None:
-            self._stale_worker(self.profiles)
-
-    @work(thread=True, exclusive=True, group="stale", exit_on_error=False)
-    def _stale_worker(self, profiles: ProfileSet) -> None:
-        try:
-            names = self.app.engine.stale(profiles)
-        except Exception as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Refresh failed", severity="error")
-            return
-        if not names:
-            self.app.call_from_thread(self.notify, "Every profile is fresh.", title="Nothing to refresh")
-            return
-        self.app.call_from_thread(self.start_refresh, names)
+            self.stale_worker(self.profiles)
 
     def action_sso_login(self) -> None:
         session = self._selected_session()
@@ -495,7 +313,12 @@ class DashboardScreen(Screen[None]):
             return
         screen = SsoLoginScreen(session, self.app.sso, flow=self.app.sso_flow,
                                 open_browser=self.app.open_browser)
-        self.app.push_screen(screen, lambda ok: self.load_profiles() if ok else None)
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.load_profiles()
+
+        self.app.push_screen(screen, done)
 
     def action_details(self) -> None:
         if self.profiles is None:
@@ -536,7 +359,7 @@ class DashboardScreen(Screen[None]):
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value.strip()
         self.show_rows()
-        self._update_summary()
+        self.update_summary()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
@@ -550,26 +373,7 @@ class DashboardScreen(Screen[None]):
         if profile is None:
             return
         self.notify(f"asking STS who {profile.name} is…", title="Who am I", timeout=2)
-        self._whoami_worker(profile.name)
-
-    @work(thread=True, group="whoami", exit_on_error=False)
-    def _whoami_worker(self, name: str) -> None:
-        try:
-            identity = self.app.engine.whoami(name)
-        except Exception as exc:
-            self.post_message(IdentityResult(name, None, exc))
-            return
-        self.post_message(IdentityResult(name, identity, None))
-
-    def on_identity_result(self, message: IdentityResult) -> None:
-        state = self.states.setdefault(message.name, RowState())
-        if message.identity is not None:
-            state.identity = message.identity
-            self.notify(f"account {message.identity.account}\n{message.identity.arn}",
-                        title=f"{message.name} is", timeout=8)
-        else:
-            self.notify(str(message.error), title=f"Who am I failed: {message.name}", severity="error",
-                        timeout=10)
+        self.whoami_worker(profile.name)
 
     def action_copy(self) -> None:
         profile = self._selected_profile()
@@ -594,7 +398,7 @@ class DashboardScreen(Screen[None]):
                         [*LiveTable.BINDINGS, *self.BINDINGS]
                         if isinstance(b, Binding) and b.action == binding.action]
                 action = "details" if binding.action == "select" else binding.action  # the table's enter
-                entries.append((" ".join(keys), action, text))
+                entries.append((" / ".join(keys), action, text))
         entries.append(("ctrl+p", "command_palette", "command palette: every action by name"))
         return entries
 
@@ -605,8 +409,3 @@ def export_lines(profile: Profile) -> list[str]:
     if profile.region:
         lines.append(f"export AWS_REGION={profile.region}")
     return lines
-
-
-def _no_code(_request) -> None:
-    """Auto-refresh never opens a modal: a profile that needs a code is skipped and notified."""
-    return None

@@ -7,7 +7,7 @@ from typing import ClassVar
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
@@ -24,7 +24,11 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-dialog", classes="dialog"):
             yield Label("Keys", classes="dialog-title")
             for key, _action, text in self.keys:
-                yield Static(f"[b]{escape(key):>{width}}[/b]  {escape(text)}", classes="help-line")
+                with Horizontal(classes="help-line"):
+                    label = Label(f"[b]{escape(key)}[/b]", classes="help-key")
+                    label.styles.width = width + 2
+                    yield label
+                    yield Label(escape(text), classes="help-text")
             yield Static("Countdowns: green fresh · yellow inside the refresh-ahead window · red expired.",
                          classes="dialog-hint")
             yield Static("escape close", classes="dialog-hint")
