@@ -116,14 +116,15 @@ def iam_call(moto_url: str, action: str, **params: str) -> bytes:
 
     body = encode_form([("Action", action), ("Version", "2010-05-08"), *params.items()])
     auth = AWS4Auth("AKIDSEEDEXAMPLE", "FAKE-SEED-SECRET", "us-east-1", "iam")
-    response = requests.post(
-        moto_url.rstrip("/") + "/",
-        data=body,
-        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
-        auth=auth,
-        timeout=30,
-        proxies={"http": None, "https": None},
-    )
+    with requests.Session() as session:
+        session.trust_env = False  # loopback: never through the user's proxy
+        response = session.post(
+            moto_url.rstrip("/") + "/",
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+            auth=auth,
+            timeout=30,
+        )
     if response.status_code != 200:
         raise RuntimeError(f"seeding moto: IAM {action} failed with HTTP {response.status_code}")
     return response.content
@@ -168,10 +169,7 @@ def enable_moto_auth(moto_url: str) -> None:
     """Switch moto's IAM authentication on from now on (signatures and policies are checked)."""
     import requests
 
-    response = requests.post(
-        moto_url.rstrip("/") + "/moto-api/reset-auth",
-        data=b"0",
-        timeout=30,
-        proxies={"http": None, "https": None},
-    )
+    with requests.Session() as session:
+        session.trust_env = False
+        response = session.post(moto_url.rstrip("/") + "/moto-api/reset-auth", data=b"0", timeout=30)
     response.raise_for_status()

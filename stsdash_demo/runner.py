@@ -8,6 +8,7 @@ all point into a temporary directory that is removed on exit; the user's own ~/.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shlex
 import shutil
@@ -121,7 +122,7 @@ region = eu-west-1
 class DemoKeyring(KeyringBackend):
     """An in-memory keyring: the demo's MFA sessions vanish with the process, never reach the OS keyring."""
 
-    priority = 1  # type: ignore[assignment]  # only ever chosen explicitly (PYTHON_KEYRING_BACKEND)
+    priority = 1  # only ever chosen explicitly (PYTHON_KEYRING_BACKEND)
     _store: ClassVar[dict[tuple[str, str], str]] = {}
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
@@ -239,23 +240,21 @@ def demo_environment(*, approve_after: float | None = APPROVE_AFTER, sso_login: 
     This process's environment is left alone: `run_demo` hands `DemoEnvironment.env` to the dashboard's
     own process, and in-process callers (tests, the screenshot script) apply it with `applied_env`.
     """
-    try:
-        import moto.server
-    except ImportError as exc:
-        raise UsageError("the demo needs moto's server", hint="pip install 'stsdash[demo]'") from exc
+    if importlib.util.find_spec("moto") is None:
+        raise UsageError("the demo needs moto's server", hint="pip install 'stsdash[demo]'")
     from stsdash_demo.ssoserver import Account, SsoServer, SsoServerConfig
 
     owned_root = root is None
     root = Path(tempfile.mkdtemp(prefix="stsdash-demo-")) if root is None else root
-    moto = MotoProcess().start()
-    proxy = _start_proxy(moto.url)
+    emulator = MotoProcess().start()
+    proxy = _start_proxy(emulator.url)
     sts_url = proxy.url
     accounts = [Account(account_id=a, name=n, email=f"{n}@example.com", roles=list(r))
                 for a, n, r in SSO_ACCOUNTS]
-    sso = SsoServer(SsoServerConfig(accounts=accounts, sts_endpoint=moto.url)).start()
+    sso = SsoServer(SsoServerConfig(accounts=accounts, sts_endpoint=emulator.url)).start()
     env = demo_env(root, sts_url=sts_url, sso_url=sso.url)
-    demo = DemoEnvironment(root=root, env=env, sts_url=sts_url, sso_url=sso.url, sso_server=sso, moto=moto,
-                           proxy=proxy)
+    demo = DemoEnvironment(root=root, env=env, sts_url=sts_url, sso_url=sso.url, sso_server=sso,
+                           moto=emulator, proxy=proxy)
     approver_stop = threading.Event()
     try:
         write_files(root, env, start_url=sso.start_url, now=datetime.now(UTC))
@@ -271,7 +270,7 @@ def demo_environment(*, approve_after: float | None = APPROVE_AFTER, sso_login: 
         with contextlib.suppress(Exception):
             proxy.stop()
         with contextlib.suppress(Exception):
-            moto.stop()
+            emulator.stop()
         DemoKeyring.clear()
         if owned_root:
             shutil.rmtree(root, ignore_errors=True)

@@ -23,7 +23,6 @@ Nothing is logged; recorded parameters stay in memory (they may hold MFA codes, 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import http.client
 import secrets
@@ -33,7 +32,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 from stsdash_demo.sigv4 import parse_authorization, sigv4_signature
@@ -42,8 +41,11 @@ from stsdash_demo.stswire import (
     MFA_BAD_SERIAL,
     MFA_INVALID,
     Fault,
+    QuietServer,
     RecordedCall,
     error_body,
+    handler_for,
+    send_reply,
 )
 
 __all__ = ["Fault", "RecordedCall", "StsProxy", "error_body"]
@@ -85,13 +87,19 @@ class StsProxy:
         self.calls: Counter[str] = Counter()
         self.token_calls: Counter[str] = Counter()
         self.records: list[RecordedCall] = []
+        self.in_flight = 0  # requests being handled now, and the most at any one moment
+        self.max_in_flight = 0
+        self.gate_timed_out = False
+        self._gate: tuple[str | None, int, float] | None = None  # (action, requests to wait for, timeout)
+        self._gate_arrivals = 0
+        self._gate_open = threading.Condition()
         self._faults: list[Fault] = []
         self._used_codes: set[tuple[str, str]] = set()
         self._keys: dict[str, str] = {}
         self._sessions: dict[str, _Session] = {}
         self._mfa_roles: set[str] = set()
         self._lock = threading.Lock()
-        self._server = _QuietServer((host, port), _handler_for(self))
+        self._server = QuietServer((host, port), handler_for(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -100,6 +108,7 @@ class StsProxy:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host}:{port}"
 
     def start(self) -> StsProxy:
@@ -134,6 +143,21 @@ class StsProxy:
             self.latency = 0.0
             self.valid_code = None
             self.mfa_serials = None
+            self.max_in_flight = self.in_flight
+            self.gate_timed_out = False
+        with self._gate_open:
+            self._gate = None
+            self._gate_arrivals = 0
+            self._gate_open.notify_all()
+
+    def hold_until_concurrent(self, count: int, *, action: str | None = None, timeout: float = 30.0) -> None:
+        """Hold requests (of `action`, or all) until `count` of them are waiting at once, then let all
+        through. A client that never has `count` requests in flight gets its requests through after
+        `timeout` instead, and `gate_timed_out` says so: a test of concurrency waits on events, not
+        on the clock."""
+        with self._gate_open:
+            self._gate = (action, count, timeout)
+            self._gate_arrivals = 0
 
     def register_key(self, access_key_id: str, secret_access_key: str) -> None:
         """A long-term key the proxy may re-sign with on behalf of its GetSessionToken sessions."""
@@ -197,6 +221,27 @@ class StsProxy:
         return None
 
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            self._handle(handler)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _pass_gate(self, action: str) -> None:
+        with self._gate_open:
+            gate = self._gate
+            if gate is None or gate[0] not in (None, action):
+                return
+            self._gate_arrivals += 1
+            self._gate_open.notify_all()
+            if not self._gate_open.wait_for(lambda: self._gate is None or self._gate_arrivals >= gate[1],
+                                            timeout=gate[2]):
+                self.gate_timed_out = True
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
         parts = urlsplit(handler.path)
@@ -220,6 +265,7 @@ class StsProxy:
                 self.token_calls[action] += 1
             self.records.append(record)
             delay = self.latency + self.action_latency.get(action, 0.0)
+        self._pass_gate(action)
         if delay:
             time.sleep(delay)
 
@@ -232,7 +278,7 @@ class StsProxy:
                 handler.connection.shutdown(2)
                 return
             record.status = fault.status
-            _reply(handler, fault.status, fault.body, fault.content_type)
+            send_reply(handler, fault.status, fault.body, fault.content_type)
             record.answered = time.perf_counter()
             return
 
@@ -240,7 +286,7 @@ class StsProxy:
         if denial is not None:
             record.answered_by = "proxy"
             record.status = denial[0]
-            _reply(handler, denial[0], denial[1])
+            send_reply(handler, denial[0], denial[1])
             record.answered = time.perf_counter()
             return
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
@@ -252,7 +298,7 @@ class StsProxy:
         record.status = status
         if status == 200 and action == "GetSessionToken":
             reply = self._remember_session(reply, key_id, bool(params.get("TokenCode")), session)
-        _reply(handler, status, reply, reply_headers.get("content-type", "text/xml"))
+        send_reply(handler, status, reply, reply_headers.get("content-type", "text/xml"))
         record.answered = time.perf_counter()
 
     def _check(
@@ -352,7 +398,8 @@ class StsProxy:
         out["X-Amz-Date"] = amz_date
         _, region, service, terminator = auth.get("Credential", "").split("/", 1)[-1].split("/")
         scope = f"{amz_date[:8]}/{region}/{service}/{terminator}"
-        signed = sorted(h for h in ("content-type", "host", "x-amz-date") if h in {k.lower() for k in out})
+        present = {k.lower() for k in out}
+        signed: list[str] = sorted(h for h in ("content-type", "host", "x-amz-date") if h in present)
         signature = sigv4_signature(
             secret=secret,
             method="POST",
@@ -421,44 +468,3 @@ class StsProxy:
                 mfa=mfa,
             )
         return reply
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-    # socketserver's default listen backlog is 5: with more clients connecting at once the kernel drops
-    # their SYNs and each retries a whole second later, which a benchmark would blame on the client.
-    request_queue_size = 128
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        return  # dropped connections are deliberate; tracebacks could show request data
-
-
-def _reply(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str = "text/xml") -> None:
-    handler.send_response(status)
-    handler.send_header("Content-Type", content_type)
-    handler.send_header("Content-Length", str(len(body)))
-    handler.send_header("x-amzn-RequestId", hashlib.md5(body).hexdigest())
-    handler.end_headers()
-    handler.wfile.write(body)
-
-
-def _handler_for(proxy: StsProxy) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "stsproxy"
-        # Keep-alive, like STS: a client that reuses connections is measured doing so. Every answer
-        # carries Content-Length, which HTTP/1.1 persistent connections need.
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out in separate writes; with Nagle on, the body of a kept-alive
-        # connection waits for the client's delayed ACK (~40 ms per request).
-        disable_nagle_algorithm = True
-
-        def do_POST(self) -> None:
-            proxy.handle(self)
-
-        def do_GET(self) -> None:
-            proxy.handle(self)
-
-        def log_message(self, format: str, *args: object) -> None:  # silent: params may hold codes
-            return
-
-    return Handler

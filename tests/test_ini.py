@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import botocore.configloader
@@ -176,8 +175,9 @@ def test_bom_in_text_is_rejected() -> None:
         parse_ini_bytes(b"\xef\xbb\xbf")
 
 
-def test_parse_is_faster_than_botocore(tmp_path: Path) -> None:
-    """5,000 profiles: botocore's own parse is the bar (it is what every AWS command pays)."""
+def test_a_large_file_parses_like_botocore(tmp_path: Path) -> None:
+    """5,000 profiles with comments, inline `#` and nested blocks: the same sections and values as
+    botocore's own parser (how fast, from process start: bench/list_profiles.py)."""
     parts = []
     for i in range(5000):
         parts.append(
@@ -186,15 +186,7 @@ def test_parse_is_faster_than_botocore(tmp_path: Path) -> None:
         )
     path = tmp_path / "config"
     path.write_text("".join(parts))
-
-    ours, theirs = [], []
-    for _ in range(5):  # interleaved, best of five: fair on a busy machine
-        start = time.perf_counter()
-        read_ini(path)
-        ours.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        botocore.configloader.raw_config_parse(str(path))
-        theirs.append(time.perf_counter() - start)
-    ours_s, theirs_s = min(ours), min(theirs)
-    assert len(read_ini(path).sections) == 5000
-    assert ours_s < theirs_s, f"ours {ours_s * 1000:.0f} ms, botocore {theirs_s * 1000:.0f} ms"
+    ours = read_ini(path)
+    theirs = botocore.configloader.raw_config_parse(str(path))
+    assert list(ours.sections) == list(theirs)
+    assert all(ours.sections[name].values == values for name, values in theirs.items())

@@ -382,8 +382,8 @@ async def test_l_logs_in_to_the_selected_sso_session(demo: DemoEnvironment) -> N
         demo.sso_server.approve(code)
         await until(pilot, lambda: not isinstance(app.screen, SsoLoginScreen), what="login done")
         assert demo.sso_server.logins == logins + 1
-        await until(pilot, lambda: any(n.startswith("SSO: Logged in to SSO session acme")
-                                       for n in notes(app)), what="the notification, once the modal closed")
+        notice = "SSO: Logged in to SSO session acme"
+        await until(pilot, lambda: any(n.startswith(notice) for n in notes(app)), what="the login notice")
 
 
 async def test_escape_cancels_the_sso_login(demo: DemoEnvironment) -> None:
