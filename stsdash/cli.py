@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "refresh",
     "whoami",
     "credential_process",
+    "serve",
     "keys",
     "sso",
     "demo",

@@ -239,7 +239,10 @@ class RefreshEngine:
                         ready.append((name, out))
             if not ready:
                 return
-            updates = [(profiles.profiles[n].target or "", out.creds) for n, out in ready]
+            updates = [
+                (profiles.profiles[n].target or "", out.creds, profiles.profiles[n].target_settings)
+                for n, out in ready
+            ]
             failures = self._write(writer, updates)
             for name, out in ready:
                 target, warnings = profiles.profiles[name].target, ctx.warnings_for(plan.roots[name])
@@ -285,7 +288,7 @@ class RefreshEngine:
         return None
 
     def _write(
-        self, writer: CredentialsWriter, updates: list[tuple[str, Credentials]]
+        self, writer: CredentialsWriter, updates: Sequence[tuple[str, Credentials, Mapping[str, str | None]]]
     ) -> dict[str, StsdashError]:
         """Group commit: everything that finished while the last write ran goes in one transaction.
 
@@ -295,7 +298,7 @@ class RefreshEngine:
         """
         from stsdash.awsfiles.writer import SectionUpdate
 
-        batch = [SectionUpdate(section, creds) for section, creds in updates]
+        batch = [SectionUpdate(section, creds, settings) for section, creds, settings in updates]
         with self._write_lock:
             try:
                 writer.write(batch)

@@ -48,6 +48,9 @@ def make_aws_home(root: Path, *, keyring_backend: str = FILE_KEYRING) -> AwsHome
     (aws / "sso" / "cache").mkdir(parents=True, exist_ok=True)
     (aws / "cli" / "cache").mkdir(parents=True, exist_ok=True)
     settings = root / "stsdash" / "config.toml"
+    # The broker's prompt socket, locks and server status files: private to this home, so a test or the
+    # demo never talks to the user's real dashboard (and stays short enough for a Unix socket path).
+    (root / "run").mkdir(mode=0o700, exist_ok=True)
     env = {
         "HOME": str(home),
         "AWS_CONFIG_FILE": str(aws / "config"),
@@ -58,6 +61,7 @@ def make_aws_home(root: Path, *, keyring_backend: str = FILE_KEYRING) -> AwsHome
         "XDG_CONFIG_HOME": str(root / "xdg-config"),
         "XDG_DATA_HOME": str(root / "xdg-data"),
         "XDG_CACHE_HOME": str(root / "xdg-cache"),
+        "XDG_RUNTIME_DIR": str(root / "run"),
         "PYTHON_KEYRING_BACKEND": keyring_backend,
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",

@@ -344,7 +344,7 @@ def _approver(sso, delay: float, stop: threading.Event) -> None:
                 sso.approve(code)
 
 
-def run_demo(*, keep: bool = False, print_env: bool = False) -> int:
+def run_demo(*, keep: bool = False, print_env: bool = False, prompt: bool = False) -> int:
     """Entry point of `stsdash demo`: the emulators here, the dashboard in its own process."""
     root = Path(tempfile.mkdtemp(prefix="stsdash-demo-")) if keep else None
     with demo_environment(root=root) as demo:
@@ -360,7 +360,10 @@ def run_demo(*, keep: bool = False, print_env: bool = False) -> int:
         # The dashboard reads Ctrl+C as a key; this process only waits for it to finish.
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            code = subprocess.call([sys.executable, "-m", "stsdash", "tui", "--no-browser"], env=env)
+            from stsdash_demo.callers import demo_callers
+
+            with demo_callers(env, sts_url=demo.moto.url, prompt=prompt):
+                code = subprocess.call([sys.executable, "-m", "stsdash", "tui", "--no-browser"], env=env)
         finally:
             signal.signal(signal.SIGINT, previous)
     if keep:

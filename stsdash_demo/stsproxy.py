@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hmac
 import http.client
+import re
 import secrets
 import threading
 import time
@@ -47,6 +48,8 @@ from stsdash_demo.stswire import (
     handler_for,
     send_reply,
 )
+
+_EXPIRATION = re.compile(r"<Expiration>[^<]*</Expiration>")
 
 __all__ = ["Fault", "RecordedCall", "StsProxy", "error_body"]
 
@@ -81,6 +84,9 @@ class StsProxy:
         self.upstream_port = parts.port or 80
         self.latency = latency
         self.action_latency: dict[str, float] = {}
+        # Action -> seconds: successful answers say the credentials expire that soon (STS's minimum
+        # is 900 s; tests and the demo need SDKs to refresh within seconds).
+        self.expire_in: dict[str, float] = {}
         self.valid_code = valid_code
         self.mfa_serials = mfa_serials
         self.check_clock_skew = check_clock_skew
@@ -140,6 +146,7 @@ class StsProxy:
             self._used_codes.clear()
             self._mfa_roles.clear()
             self.action_latency.clear()
+            self.expire_in.clear()
             self.latency = 0.0
             self.valid_code = None
             self.mfa_serials = None
@@ -298,6 +305,10 @@ class StsProxy:
         record.status = status
         if status == 200 and action == "GetSessionToken":
             reply = self._remember_session(reply, key_id, bool(params.get("TokenCode")), session)
+        if status == 200 and action in self.expire_in:
+            soon = datetime.now(UTC) + timedelta(seconds=self.expire_in[action])
+            reply = _EXPIRATION.sub(f"<Expiration>{soon.strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]}Z</Expiration>",
+                                    reply.decode()).encode()
         send_reply(handler, status, reply, reply_headers.get("content-type", "text/xml"))
         record.answered = time.perf_counter()
 

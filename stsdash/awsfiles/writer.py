@@ -14,8 +14,8 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from stsdash.awsfiles import iniedit, rules
@@ -57,6 +57,8 @@ _BAD_INPUT_HINT = (
 class SectionUpdate:
     section: str
     credentials: Credentials  # temporary: must have session_token and expiration
+    # Non-secret settings written beside the keys (e.g. region); None removes that key from the section.
+    settings: Mapping[str, str | None] = field(default_factory=dict)
 
 
 class CredentialsWriter:
@@ -79,12 +81,15 @@ class CredentialsWriter:
             return
         seen: set[str] = set()
         new_values: dict[str, dict[str, str]] = {}
+        removed: dict[str, list[str]] = {}
         for update in updates:
             _check_section_name(self.path, update.section)
             if update.section in seen:
                 raise ValueError(f"section [{update.section}] appears twice in one write")
             seen.add(update.section)
             new_values[update.section] = _values_for(self.path, update.section, update.credentials)
+            settings, removed[update.section] = _settings_for(self.path, update.section, update.settings)
+            new_values[update.section].update(settings)
         target = resolve_target(self.path)
         with self._locked(target):
             doc, own = self._load(target, updates[0].section)
@@ -93,12 +98,13 @@ class CredentialsWriter:
             old_bytes = doc.render()
             try:
                 for name, values in new_values.items():
-                    iniedit.set_values(doc, name, values, remove=[_STALE_TOKEN])
+                    iniedit.set_values(doc, name, values, remove=[_STALE_TOKEN, *removed[name]])
             except FileFormatError as exc:
                 raise self._edit_refused(updates[0].section) from exc
             expected = {name: dict(values) for name, values in own.items()}
             for name, values in new_values.items():
-                kept = {k: v for k, v in expected.get(name, {}).items() if k != _STALE_TOKEN}
+                gone = {_STALE_TOKEN, *removed[name]}
+                kept = {k: v for k, v in expected.get(name, {}).items() if k not in gone}
                 expected[name] = kept | values
             new_bytes = doc.render()
             self._verify(new_bytes, expected, updates[0].section)
@@ -257,3 +263,23 @@ def _values_for(path: Path, section: str, creds: Credentials) -> dict[str, str]:
     }
     rules.check_values(path, section, values, hint=_BAD_INPUT_HINT)
     return values
+
+
+_CREDENTIAL_KEYS = frozenset(
+    (_ACCESS_KEY, _SECRET_KEY, _SESSION_TOKEN, _STALE_TOKEN, _EXPIRATION, MANAGED_MARKER)
+)
+
+
+def _settings_for(
+    path: Path, section: str, settings: Mapping[str, str | None]
+) -> tuple[dict[str, str], list[str]]:
+    """(values to write, keys to remove) for a section's non-secret settings, checked like the keys."""
+    clash = _CREDENTIAL_KEYS.intersection(settings)
+    if clash:
+        raise ValueError(f"settings for [{section}] name credential keys: {sorted(clash)}")
+    values = {key: value for key, value in settings.items() if value is not None}
+    rules.check_values(
+        path, section, values,
+        hint="Fix that setting of the profile in the AWS config file; nothing was written.",
+    )
+    return values, [key for key, value in settings.items() if value is None]

@@ -1,8 +1,10 @@
 """`stsdash credential-process PROFILE`: credentials for botocore's `credential_process` (JSON Version 1).
 
 Cached credentials are handed out while more than 15 minutes remain, so botocore's own refresh cadence
-costs no STS call. botocore runs the process without a terminal prompt of its own: when a code would be
-needed and there is no TTY, this fails (exit 1, reason on stderr) rather than hang, unless --code.
+costs no STS call. botocore runs the process without a terminal prompt of its own: when a code is
+needed and there is no TTY, the running dashboard asks for it, else a desktop dialog, else this fails
+(exit 1, reason and what to do on stderr) rather than hang. Many processes needing the same device at
+once share one code (stsdash.broker.prompts).
 """
 
 from __future__ import annotations
@@ -10,6 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from stsdash.creds import Credentials
+    from stsdash.engine import CodeProvider
 
 # Profiles being served by enclosing `stsdash credential-process` runs: a profile whose own
 # credential_process calls back into itself would otherwise spawn processes forever.
@@ -30,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from stsdash.broker.prompts import BrokeredCodes, caller_description, once_per_device, with_sso_login
     from stsdash.commands.refresh import TerminalCodes
     from stsdash.engine import RefreshEngine
     from stsdash.errors import UsageError
@@ -46,7 +54,19 @@ def run(args: argparse.Namespace) -> int:
         )
     os.environ[_ACTIVE] = "\n".join([*active, args.profile])
     engine = RefreshEngine()
-    creds = engine.credentials_for(args.profile, code_provider=TerminalCodes(args.code, what="refresh"))
+    caller = caller_description(f"credential-process {args.profile}")
+    how = f"`stsdash refresh {args.profile}`"
+    codes = BrokeredCodes(TerminalCodes(args.code, what="refresh"), caller=caller, how_to_refresh=how)
+
+    def fetch(codes: CodeProvider) -> Credentials:
+        return engine.credentials_for(args.profile, code_provider=codes)
+
+    creds = with_sso_login(
+        lambda: once_per_device(codes, fetch),
+        engine=engine,
+        profile=args.profile,
+        caller=caller,
+    )
     payload: dict[str, object] = {
         "Version": 1,
         "AccessKeyId": creds.access_key_id,

@@ -14,10 +14,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary home and print its path")
     parser.add_argument("--print-env", action="store_true",
                         help="set everything up, print the environment to use it from a shell, and wait")
+    parser.add_argument("--prompt", action="store_true",
+                        help="also start a background program with no terminal that needs an MFA code: "
+                        "its prompt appears in the dashboard")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from stsdash_demo.runner import run_demo
 
-    return run_demo(keep=args.keep, print_env=args.print_env)
+    return run_demo(keep=args.keep, print_env=args.print_env, prompt=args.prompt)

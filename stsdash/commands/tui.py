@@ -30,6 +30,7 @@ def build_app(*, open_browser: bool = True, **kwargs):
     from stsdash.sso.manager import SsoManager
     from stsdash.ui.app import StsdashApp
 
+    kwargs.setdefault("broker", True)  # answer MFA prompts of programs without a terminal (stsdash.broker)
     settings = load_settings()
     sso = SsoManager(settings=settings)
     engine = RefreshEngine(settings=settings, sso=sso)

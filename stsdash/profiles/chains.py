@@ -1,4 +1,10 @@
-"""source_profile chains, followed the way botocore's AssumeRoleProvider follows them."""
+"""source_profile chains, followed the way botocore's AssumeRoleProvider follows them.
+
+A chain is bounded (MAX_CHAIN_LENGTH). botocore follows source profiles recursively and stops with a
+RecursionError somewhere past 300 profiles; following 10,000 profiles for each of 10,000 profiles took
+minutes. No real setup chains a hundred roles (every hop is an AssumeRole call, capped at one hour),
+so a longer chain is named as a problem instead.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ from stsdash.profiles.classify import (
 )
 from stsdash.profiles.files import ProfileFiles
 from stsdash.profiles.model import Kind, Profile
+
+MAX_CHAIN_LENGTH = 100  # profiles in one chain, the role itself included
 
 
 class ChainResolver:
@@ -65,6 +73,11 @@ class ChainResolver:
                 where_set = ", ".join(f"{n} at {files.origin(n)}" for n in cycle[:-1])
                 return visited, (f"source_profile loop: {' -> '.join(cycle)} ({where_set}); "
                                  "point one of them at a profile with keys, SSO or credential_source")
+            if len(visited) >= MAX_CHAIN_LENGTH:
+                return visited, (f"source_profile chain is longer than {MAX_CHAIN_LENGTH} profiles: "
+                                 f"{name} -> {visited[1]} -> ... -> {current} -> {source} "
+                                 f"({current} at {files.origin(current)}); point a profile nearer "
+                                 f"{name} at one with keys, SSO or credential_source")
             visited.append(source)
             seen.add(source)
             src_merged = files.effective(source)[0]

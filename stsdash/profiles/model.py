@@ -90,6 +90,9 @@ class Profile:
     origins: list[tuple[Path, int]] = field(default_factory=list)
     # SSO start URL and region after merging the profile's [sso-session] (see classify.sso_config_problem).
     sso_resolved: tuple[str | None, str | None] | None = None
+    # Settings written into the target section beside the keys so AWS_PROFILE=<target> behaves like
+    # the profile (region, endpoints, ...); None = remove the key there (see targets.TARGET_SETTINGS).
+    target_settings: dict[str, str | None] = field(default_factory=dict)
 
     # The profile's settings, read from `config` when asked for: a load builds thousands of profiles
     # and most callers look at a few of these.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from stsdash.awsfiles.rules import MANAGED_MARKER, holds_long_term_keys, section_name_problem
+from stsdash.awsfiles.rules import MANAGED_MARKER, holds_long_term_keys, section_name_problem, value_problem
 from stsdash.profiles.classify import EXPIRY_KEYS, SHADOWING_KEYS, parse_timestamp
 from stsdash.profiles.files import ProfileFiles
 from stsdash.profiles.model import REFRESHABLE_KINDS, Kind, Profile
@@ -17,6 +17,38 @@ if TYPE_CHECKING:
 
 # Keys that keep a profile's own name from being its target (see TargetPolicy.own_name_ok).
 _OWN_NAME_BLOCKERS = frozenset((*SHADOWING_KEYS, "credential_process", "login_session"))
+
+# Per-profile settings botocore and the AWS CLI read that say how to call AWS, not where credentials
+# come from. botocore merges a credentials-file section into the profile of the same name, so these,
+# written beside the keys in a target section, make AWS_PROFILE=<target> call AWS the way the profile
+# itself would. Credential settings (role_arn, source_profile, mfa_serial, sso_*, credential_process,
+# ...) are never copied: they would change how botocore resolves the target. Nested blocks (`s3 =`,
+# `api_versions =`) are not copied either: the credentials writer writes one-line values only.
+TARGET_SETTINGS = (
+    "region",
+    "output",
+    "ca_bundle",
+    "endpoint_url",
+    "services",
+    "ignore_configure_endpoint_urls",
+    "sts_regional_endpoints",
+    "use_fips_endpoint",
+    "use_dualstack_endpoint",
+    "retry_mode",
+    "max_attempts",
+    "defaults_mode",
+    "parameter_validation",
+    "tcp_keepalive",
+    "request_checksum_calculation",
+    "response_checksum_validation",
+    "disable_request_compression",
+    "request_min_compression_size_bytes",
+    "sigv4a_signing_region_set",
+    "account_id_endpoint_mode",
+    "cli_pager",
+    "cli_timestamp_format",
+    "cli_binary_format",
+)
 
 
 class TargetPolicy:
@@ -55,6 +87,7 @@ class TargetPolicy:
             else:
                 claimed[p.target] = p.name
             self.read_expiry(p, p.target)
+            p.target_settings = self.target_settings(p)
         for target, owner in claimed.items():
             tp = profiles.get(target)
             if tp is not None and target != owner and tp.kind in (Kind.SESSION, Kind.NONE):
@@ -102,6 +135,30 @@ class TargetPolicy:
             return (f"target [{target}] would shadow the keys in [profile {target}] of {files.paths.config}; "
                     "choose another target in settings")
         return None
+
+    def target_settings(self, p: Profile) -> dict[str, str | None]:
+        """TARGET_SETTINGS as the target section should hold them: the profile's value, or None (remove).
+
+        Nothing when the target is the profile's own name (its config section already says it all). A
+        key that a config profile named like the target sets itself is left to that profile (None).
+        """
+        if p.target is None or p.target == p.name:
+            return {}
+        raw = self.files.raws.get(p.target)
+        target_config = raw.config if raw is not None else {}
+        wanted: dict[str, str | None] = {}
+        for key in TARGET_SETTINGS:
+            value = p.config.get(key)
+            if not isinstance(value, str) or not value or key in target_config:
+                wanted[key] = None
+                continue
+            problem = value_problem(key, value)
+            if problem:
+                p.warnings.append(f"{problem}: not copied to [{p.target}]")
+                wanted[key] = None
+                continue
+            wanted[key] = value
+        return wanted
 
     def read_expiry(self, p: Profile, section_name: str) -> None:
         """Expiry of the keys in credentials section `section_name` (botocore itself ignores these keys)."""

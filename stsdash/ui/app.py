@@ -10,10 +10,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 from textual.worker import NoActiveWorker, get_current_worker
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from stsdash.engine import MfaRequest, RefreshEngine
     from stsdash.settings import Settings
     from stsdash.sso.manager import SsoManager
+    from stsdash.ui.broker_link import BrokerLink, CallersChanged
 
 
 class StsdashApp(App[None]):
@@ -34,6 +36,7 @@ class StsdashApp(App[None]):
     TITLE = "stsdash"
     COMMANDS = App.COMMANDS | {DashboardCommands}
     ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("C", "callers", "Callers", key_display="C", show=False)]
 
     def __init__(
         self,
@@ -45,6 +48,7 @@ class StsdashApp(App[None]):
         watch_files: bool = True,
         open_browser: bool = True,
         sso_flow: str = "device",
+        broker: bool = False,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -57,9 +61,34 @@ class StsdashApp(App[None]):
         self.loaded = asyncio.Event()  # set after the first load (tests and the benchmark wait on it)
         self._mfa_lock = threading.Lock()  # one MFA modal at a time, whichever worker asks
         self._deferred: list[tuple[str, dict]] = []  # notifications raised while a modal was open
+        self.broker = broker  # answer MFA prompts of other programs (stsdash.broker) in this app
+        self.broker_link: BrokerLink | None = None
         theme = getattr(self.settings, "theme", None)
         if theme and theme in self.available_themes:
             self.theme = theme
+
+    def on_mount(self) -> None:
+        if self.broker:
+            from stsdash.ui.broker_link import BrokerLink
+
+            self.broker_link = BrokerLink(self).start()
+
+    def on_unmount(self) -> None:
+        if self.broker_link is not None:
+            self.broker_link.stop()
+
+    def action_callers(self) -> None:
+        from stsdash.ui.screens.callers import CallersScreen
+
+        if not isinstance(self.screen, CallersScreen):
+            self.push_screen(CallersScreen())
+
+    def on_callers_changed(self, message: CallersChanged) -> None:
+        from stsdash.ui.screens.callers import CallersScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, CallersScreen):
+                screen.show(message.servers, message.prompts)
 
     def get_default_screen(self) -> DashboardScreen:
         return DashboardScreen()

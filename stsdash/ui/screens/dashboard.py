@@ -385,20 +385,19 @@ class DashboardScreen(DashboardWork):
 
     def key_help(self) -> list[tuple[str, str, str]]:
         """(key, action, what it does) for every key with help: the same Binding objects the footer
-        shows, so help, palette and footer cannot disagree."""
+        shows, so help, palette and footer cannot disagree. App-wide keys run as `app.` actions."""
+        groups = [("", LiveTable.BINDINGS), ("", self.BINDINGS), ("app.", type(self.app).BINDINGS)]
+        bindings = [(prefix, b) for prefix, group in groups for b in group if isinstance(b, Binding)]
         seen: set[str] = set()
         entries = []
-        for binding in [*LiveTable.BINDINGS, *self.BINDINGS]:
-            if not isinstance(binding, Binding) or binding.action in seen:
+        for prefix, binding in bindings:
+            text = binding.tooltip or (binding.description.lower() if binding.show or prefix else "")
+            if not text or binding.action in seen:
                 continue
-            text = binding.tooltip or (binding.description.lower() if binding.show else "")
-            if text:
-                seen.add(binding.action)
-                keys = [b.key_display or b.key for b in
-                        [*LiveTable.BINDINGS, *self.BINDINGS]
-                        if isinstance(b, Binding) and b.action == binding.action]
-                action = "details" if binding.action == "select" else binding.action  # the table's enter
-                entries.append((" / ".join(keys), action, text))
+            seen.add(binding.action)
+            keys = [b.key_display or b.key for _, b in bindings if b.action == binding.action]
+            action = "details" if binding.action == "select" else prefix + binding.action  # table's enter
+            entries.append((" / ".join(keys), action, text))
         entries.append(("ctrl+p", "command_palette", "command palette: every action by name"))
         return entries
 
