@@ -64,7 +64,7 @@ async def test_callers_view_lists_a_server_and_its_clients(aws_home, sts_proxy, 
         try:
             await until(pilot, lambda: "Boto3/9.9" in table_text(screen), what="the client row")
             text = table_text(screen)
-            assert "server pid" in text and "plain" in text and "1 requests" in text
+            assert "server pid" in text and "plain" in text and "1 request," in text
         finally:
             stop.set()
             thread.join(timeout=10)

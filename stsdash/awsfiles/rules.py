@@ -79,6 +79,27 @@ def holds_long_term_keys(values: Mapping[str, object]) -> bool:
     return is_long_term_key_id(key_id) or not session_token_of(values)
 
 
+# Keys that botocore's parser copies from a credentials file's [DEFAULT] into every section, where they
+# make botocore ignore the keys stsdash writes (another provider wins: assume role, web identity, SSO)
+# or override the written session token (the legacy alias wins over aws_session_token).
+DEFAULT_SHADOWING_KEYS = (
+    "role_arn", "web_identity_token_file", "sso_account_id", "sso_role_name", SECURITY_TOKEN,
+)
+
+
+def defaults_problem(defaults: Mapping[str, object]) -> tuple[str, str] | None:
+    """(key, why) when a credentials file's [DEFAULT] section spoils every section written, else None."""
+    for key in DEFAULT_SHADOWING_KEYS:
+        if key in defaults:
+            effect = (
+                "overrides the written session token" if key == SECURITY_TOKEN
+                else "makes botocore ignore the keys written"
+            )
+            why = f"its [DEFAULT] section sets {key}, which botocore copies into every section and {effect}"
+            return key, why
+    return None
+
+
 def escaped(text: str) -> str:
     """`text` with every non-printable character spelled out, safe to put into a message."""
     return text.encode("unicode_escape").decode("ascii")

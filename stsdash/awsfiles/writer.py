@@ -184,15 +184,10 @@ class CredentialsWriter:
         return doc, own
 
     def _check_owned(self, doc: Document, own: dict[str, dict[str, str]], section: str) -> None:
-        defaults = own.get(_CONFIGPARSER_DEFAULT, {})
-        if _STALE_TOKEN in defaults:
-            raise WriteRefused(
-                self.path,
-                section,
-                f"its [DEFAULT] section sets {_STALE_TOKEN}, which would override "
-                "the written session token in every section",
-                hint="Remove that key from [DEFAULT].",
-            )
+        spoiled = rules.defaults_problem(own.get(_CONFIGPARSER_DEFAULT, {}))
+        if spoiled is not None:
+            key, why = spoiled
+            raise WriteRefused(self.path, section, why, hint=f"Remove {key} from [DEFAULT].")
         if doc.section(section) is None:
             return  # a new section: ours from now on
         values = own[section]

@@ -25,6 +25,7 @@ from stsdash.errors import SsoLoginRequired, StsdashError
 from stsdash.refresh.model import MfaCodeRequired
 
 if TYPE_CHECKING:
+    from stsdash.creds import Credentials
     from stsdash.engine import CodeProvider, MfaRequest, RefreshEngine
 
 T = TypeVar("T")
@@ -133,6 +134,27 @@ def once_per_device(
         finally:
             for lock in reversed(locks):
                 lock.release()
+
+
+def brokered_credentials(
+    engine: RefreshEngine, profile: str, *, first: CodeProvider | None, what: str
+) -> Credentials:
+    """`engine.credentials_for(profile)` for a caller that may have no terminal.
+
+    Codes: `first` (the caller's --code and terminal), then the dashboard, a desktop dialog, or a clear
+    error; one code per device across processes; an SSO login, when needed, done once by the dashboard.
+    `what` names the caller in prompts (e.g. "credential-process dev").
+    """
+    caller = caller_description(what)
+    codes = BrokeredCodes(first, caller=caller, how_to_refresh=f"`stsdash refresh {profile}`", env=engine.env)
+
+    def fetch(provider: CodeProvider) -> Credentials:
+        return engine.credentials_for(profile, code_provider=provider)
+
+    return with_sso_login(
+        lambda: once_per_device(codes, fetch, env=engine.env),
+        engine=engine, profile=profile, caller=caller, env=engine.env,
+    )
 
 
 def with_sso_login(

@@ -12,11 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from stsdash.creds import Credentials
-    from stsdash.engine import CodeProvider
 
 # Profiles being served by enclosing `stsdash credential-process` runs: a profile whose own
 # credential_process calls back into itself would otherwise spawn processes forever.
@@ -37,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stsdash.broker.prompts import BrokeredCodes, caller_description, once_per_device, with_sso_login
+    from stsdash.broker.prompts import brokered_credentials
     from stsdash.commands.refresh import TerminalCodes
     from stsdash.engine import RefreshEngine
     from stsdash.errors import UsageError
@@ -54,19 +49,8 @@ def run(args: argparse.Namespace) -> int:
         )
     os.environ[_ACTIVE] = "\n".join([*active, args.profile])
     engine = RefreshEngine()
-    caller = caller_description(f"credential-process {args.profile}")
-    how = f"`stsdash refresh {args.profile}`"
-    codes = BrokeredCodes(TerminalCodes(args.code, what="refresh"), caller=caller, how_to_refresh=how)
-
-    def fetch(codes: CodeProvider) -> Credentials:
-        return engine.credentials_for(args.profile, code_provider=codes)
-
-    creds = with_sso_login(
-        lambda: once_per_device(codes, fetch),
-        engine=engine,
-        profile=args.profile,
-        caller=caller,
-    )
+    first = TerminalCodes(args.code, what="refresh")
+    creds = brokered_credentials(engine, args.profile, first=first, what=f"credential-process {args.profile}")
     payload: dict[str, object] = {
         "Version": 1,
         "AccessKeyId": creds.access_key_id,

@@ -41,7 +41,10 @@ class RawProfile:
     creds: Mapping  # the credentials-file section (what the shared-credentials-file provider reads)
     merged: Mapping  # session.full_config: creds dict.update()d over config
     origins: list[tuple[Path, int]]
-    managed: bool = False  # the credentials section carries the stsdash marker
+    # The credentials section's own keys, without those botocore's parser copies in from [DEFAULT]:
+    # what the credentials writer sees. The same dict as `creds` when the file has no [DEFAULT].
+    own_creds: Mapping
+    managed: bool = False  # the credentials section itself carries the stsdash marker
 
 
 class ProfileFiles:
@@ -57,16 +60,24 @@ class ProfileFiles:
         for name, values in profiles.items():
             # `merged` is the config section itself until a credentials section is merged over it.
             origin = (config_path, self.lines[("profile", name)])
-            raws[name] = RawProfile(name, values, _EMPTY, values, [origin])
+            raws[name] = RawProfile(name, values, _EMPTY, values, [origin], _EMPTY)
+        defaults = self.credentials.defaults
         for header, section in self.credentials.sections.items():
             raw = raws.get(header)
             if raw is None:
-                raw = raws[header] = RawProfile(header, _EMPTY, section.values, section.values, [])
+                raw = raws[header] = RawProfile(header, _EMPTY, section.values, section.values, [], _EMPTY)
             else:
                 raw.creds = section.values
                 raw.merged = {**raw.config, **section.values}
             raw.origins.append((credentials_path, section.line))
-            raw.managed = is_managed(section.values)
+            if defaults is None:
+                raw.own_creds = section.values
+            else:  # a key copied from [DEFAULT] keeps the line it has there
+                raw.own_creds = {
+                    k: v for k, v in section.values.items()
+                    if section.key_lines.get(k) != defaults.key_lines.get(k)
+                }
+            raw.managed = is_managed(raw.own_creds)
         self.raws = raws
         self._effective: dict[str, tuple[Mapping, Mapping]] = {}
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stsdash.awsfiles.paths import AwsPaths, aws_paths
+from stsdash.awsfiles.rules import DEFAULT_SHADOWING_KEYS
 from stsdash.profiles.chains import ChainResolver
 from stsdash.profiles.classify import (
     classify,
@@ -110,6 +111,14 @@ def build_profile(files: ProfileFiles, name: str) -> Profile:
         token_path = Path(p.web_identity_token_file)
         if token_path.is_absolute() and not token_path.exists():
             p.warnings.append(f"web_identity_token_file {token_path} does not exist")
+    defaults = files.credentials.defaults
+    if defaults is not None and raw.creds:
+        for key in DEFAULT_SHADOWING_KEYS:
+            if key in defaults.values and key not in raw.own_creds:
+                p.warnings.append(
+                    f"{key} comes from [DEFAULT] ({files.paths.credentials}:{defaults.key_lines[key]}): "
+                    f"botocore's parser copies it into [{name}]"
+                )
     if kind is Kind.SSO:
         problem, *resolved = sso_config_problem(merged, files.sso_sessions, files.paths.config)
         p.sso_resolved = tuple(resolved)  # type: ignore[assignment]

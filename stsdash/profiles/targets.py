@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from stsdash.awsfiles.rules import MANAGED_MARKER, holds_long_term_keys, section_name_problem, value_problem
+from stsdash.awsfiles.rules import (
+    MANAGED_MARKER,
+    defaults_problem,
+    holds_long_term_keys,
+    section_name_problem,
+    value_problem,
+)
 from stsdash.profiles.classify import EXPIRY_KEYS, SHADOWING_KEYS, parse_timestamp
 from stsdash.profiles.files import ProfileFiles
 from stsdash.profiles.model import REFRESHABLE_KINDS, Kind, Profile
@@ -116,6 +122,13 @@ class TargetPolicy:
         if bad_name:
             return (f"target [{target}] cannot be written: {bad_name}; "
                     "choose another target in settings ([profiles.NAME] target = ...)")
+        defaults = files.credentials.defaults
+        spoiled = defaults_problem(defaults.values) if defaults is not None else None
+        if spoiled is not None:
+            assert defaults is not None
+            key, why = spoiled
+            line = defaults.key_lines.get(key, defaults.line)
+            return f"target [{target}] cannot be written: {why} ({where}:{line}); remove {key} from [DEFAULT]"
         raw = files.raws.get(target)
         if raw is None:
             return None  # a new section: nothing to shadow, nothing shadows it
@@ -125,10 +138,17 @@ class TargetPolicy:
                 effect = "ignored by botocore" if key in SHADOWING_KEYS else f"used instead of its {key}"
                 return (f"target [{target}] is a profile with {key}: keys written there would be {effect}; "
                         "choose another target in settings ([profiles.NAME] target = ...)")
-        if raw.creds and not raw.managed:
-            if holds_long_term_keys(raw.creds):
-                return (f"target [{target}] in {where} holds long-term keys; stsdash never overwrites them. "
-                        "Choose another target in settings")
+        # The credentials writer's own checks, on the section's own keys, in its order.
+        own = raw.own_creds
+        if holds_long_term_keys(own):
+            key_id = own.get("aws_access_key_id")
+            if isinstance(key_id, str) and not key_id.startswith("AKIA"):
+                return (f"target [{target}] in {where} holds an access key without a session token of its "
+                        "own (one in [DEFAULT] or the config file does not count); stsdash treats such keys "
+                        "as long-term keys and never overwrites them. Choose another target in settings")
+            return (f"target [{target}] in {where} holds long-term keys; stsdash never overwrites them. "
+                    "Choose another target in settings")
+        if own and not raw.managed:
             return (f"target [{target}] in {where} was not written by stsdash; remove it, or add "
                     f"`{MANAGED_MARKER} = true` to it, or choose another target in settings")
         if target != p.name and "aws_access_key_id" in raw.config:

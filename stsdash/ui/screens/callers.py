@@ -43,6 +43,9 @@ class CallersScreen(ModalScreen[None]):
                          classes="dialog-hint")
 
     def on_mount(self) -> None:
+        dialog = self.query_one("#callers-dialog")
+        dialog.styles.width = 120  # wider than the shared .dialog rule: four columns of names
+        dialog.styles.max_width = "100%"
         table = self.query_one(DataTable)
         for column in COLUMNS:
             table.add_column(column, key=column)
@@ -86,8 +89,9 @@ def caller_rows(servers: list[ServerStatus], prompts: list[PendingPrompt]) -> li
         for client in server.clients:
             seen = int(wall - client.last_seen)
             refused = f", {client.refused} refused" if client.refused else ""
+            plural = "" if client.requests == 1 else "s"
             rows.append(("  client", server.profile, client.agent,
-                         f"{client.requests} requests{refused}, last {seen} s ago"))
+                         f"{client.requests} request{plural}{refused}, last {seen} s ago"))
     return [tuple(_printable(cell) for cell in row) for row in rows]
 
 
