@@ -75,7 +75,11 @@ def read_policy_file(path_text: str, *, where: str) -> str:
 def session_policy(policy: str | None, policy_file: str | None, *, profile: str) -> str | None:
     """The inline session policy of a profile's settings (the file is read now), or None."""
     if policy_file:
-        return read_policy_file(policy_file, where=f"profile {profile}")
+        try:
+            return read_policy_file(policy_file, where="session policy")
+        except StsdashError as exc:
+            exc.profile = profile  # named by the error's field, not in its text
+            raise
     return policy
 
 

@@ -74,13 +74,44 @@ def test_reference_hosts() -> None:
     assert resolve_sts_endpoint(region="us-iso-east-1").url == "https://sts.us-iso-east-1.c2s.ic.gov"
 
 
-def test_no_region_is_an_error() -> None:
+def test_no_region_is_the_global_endpoint_like_botocore() -> None:
+    """botocore with no region anywhere signs for us-east-1 at sts.amazonaws.com (aws-global)."""
+    got = resolve_sts_endpoint(region=None, profile="dev")
+    assert (got.url, got.signing_region) == ("https://sts.amazonaws.com", "us-east-1")
+    assert resolve_sts_endpoint(region=None, use_fips=True).url == "https://sts-fips.aws-global.amazonaws.com"
+    # A configured endpoint needs a region to sign for: botocore says "You must specify a region".
     with pytest.raises(ProviderError) as info:
-        resolve_sts_endpoint(region=None, profile="dev")
+        resolve_sts_endpoint(region=None, profile_endpoint_url="https://vpce.example.test", profile="dev")
     assert info.value.code == "NoRegion" and "profile dev" in str(info.value)
     assert "AWS_REGION" in (info.value.hint or "")
     with pytest.raises(ProviderError, match="not a valid region"):
         resolve_sts_endpoint(region="eu-west-1.evil.example/")
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-east-1", "us-gov-west-1", "aws-global"])
+@pytest.mark.parametrize("mode", ["legacy", "regional"])
+@pytest.mark.parametrize("fips", [False, True])
+def test_sts_regional_endpoints_matches_botocore(region: str, mode: str, fips: bool) -> None:
+    import botocore.session
+
+    session = botocore.session.Session()
+    session.set_config_variable("sts_regional_endpoints", mode)
+    from botocore.config import Config
+
+    client = session.create_client(
+        "sts", region_name=region, aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="FAKE-EXAMPLE",
+        config=Config(use_fips_endpoint=fips),
+    )
+    ours = resolve_sts_endpoint(region=region, regional_endpoints=mode, use_fips=fips)
+    assert (ours.url, ours.signing_region) == (client.meta.endpoint_url, client._request_signer._region_name)
+    env = resolve_sts_endpoint(region=region, env={"AWS_STS_REGIONAL_ENDPOINTS": mode}, use_fips=fips)
+    assert env == ours
+
+
+def test_bad_sts_regional_endpoints_is_refused() -> None:
+    with pytest.raises(ProviderError, match="sts_regional_endpoints = bogus") as info:
+        resolve_sts_endpoint(region="eu-west-1", regional_endpoints="bogus", profile="dev")
+    assert "profile dev" in str(info.value) and "legacy" in (info.value.hint or "")
 
 
 def test_configured_endpoint_precedence() -> None:
@@ -156,8 +187,10 @@ def test_sts_client_for_region_order() -> None:
     )
     env["AWS_REGION"] = "ap-south-1"
     assert sts_client_for(profile, profiles, env=env).signing_region == "ap-south-1"
+    client = sts_client_for(FakeProfile(region=None), profiles, env={})
+    assert (client.endpoint_url, client.signing_region) == ("https://sts.amazonaws.com/", "us-east-1")
     with pytest.raises(ProviderError, match="no region"):
-        sts_client_for(FakeProfile(region=None), profiles, env={})
+        sts_client_for(FakeProfile(region=None, endpoint_url="https://vpce.example.test"), profiles, env={})
 
 
 def test_sts_client_for_services_section_and_ca_bundle() -> None:

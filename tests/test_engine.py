@@ -6,7 +6,9 @@ belong to the assumed role by a boto3 GetCallerIdentity through moto.
 
 from __future__ import annotations
 
+import configparser
 import dataclasses
+import logging
 import os
 import stat
 import sys
@@ -21,7 +23,6 @@ from stsdash.engine import MfaRequest, RefreshCancelled, RefreshEngine, sanitize
 from stsdash.errors import MfaCodeError, NetworkError, ProviderError, StsdashError, WriteRefused
 from stsdash.secrets import SecretStore
 from stsdash.settings import ProfileSettings, Settings
-from stsdash.timeutil import utcnow
 from tests.support.awsenv import assert_resolves, resolved_credentials
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
@@ -538,28 +539,77 @@ def test_concurrency_is_bounded_and_results_arrive_as_they_finish(setup, aws_hom
         lines.append(f"\n[profile r{i}]\nrole_arn = {role}\nsource_profile = bob\nregion = us-east-1\n")
     with aws_home.config.open("a") as f:
         f.write("".join(lines))
-    sts_proxy.latency = 0.5
+    # Requests wait at the proxy until 4 are in flight at once: a pool narrower than 4 would time out
+    # there, and one wider than 4 would show in max_in_flight. Events, not the clock.
+    sts_proxy.hold_until_concurrent(4, action="AssumeRole")
     seen: list[str] = []
     names = [f"r{i}" for i in range(12)]
-    start = utcnow()
     results = engine(max_concurrency=4).refresh(
         names, code_provider=no_codes, on_result=lambda r: seen.append(r.profile)
     )
-    elapsed = (utcnow() - start).total_seconds()
     assert all(r.ok for r in results), [r.error for r in results]
     assert [r.profile for r in results] == names  # returned in request order
     assert sorted(seen) == sorted(names)
-    # bounded: at most 4 in flight, so at least 3 waves of 0.5 s; concurrent: far below 12 x 0.5 s
-    assert 1.5 <= elapsed < 4.5
+    assert not sts_proxy.gate_timed_out  # 4 were in flight at once
+    assert sts_proxy.max_in_flight == 4  # and never more
     for name in names:
         assert resolved_credentials(f"{name}-session").token
 
 
-def test_engine_never_writes_secrets_to_logs(setup, sts_proxy, caplog) -> None:
-    caplog.set_level("DEBUG")
-    engine().refresh(["dev", "locked"], code_provider=Codes("123456"))
-    for record in caplog.records:
-        assert setup.secret_access_key not in record.getMessage()
+def _secrets_in_logs(records: list[logging.LogRecord], secrets: set[str]) -> list[str]:
+    """Every (logger, secret) pair where a record's message or traceback holds one of `secrets`."""
+    formatter = logging.Formatter("%(name)s %(message)s")
+    found = []
+    for record in records:
+        text = formatter.format(record)  # the message, and the traceback when there is one
+        found += [f"{record.name}: {secret[:4]}..." for secret in secrets if secret and secret in text]
+    return found
+
+
+def _secrets_after_refresh(setup, aws_home) -> set[str]:
+    """The long-term secret, the MFA session and every secret written by the refresh. (Not the MFA code:
+    single use, and every test code is also a substring of the test account id.)"""
+    parser = configparser.RawConfigParser()
+    parser.read(aws_home.credentials)
+    written = {
+        parser.get(section, key)
+        for section in parser.sections()
+        for key in ("aws_secret_access_key", "aws_session_token")
+        if parser.has_option(section, key)
+    }
+    session = SecretStore().get_mfa_session(SERIAL)
+    assert session is not None and session.session_token
+    return {setup.secret_access_key, session.secret_access_key, session.session_token, *written}
+
+
+def test_engine_never_writes_secrets_to_logs(setup, aws_home, sts_proxy, caplog) -> None:
+    """stsdash's own loggers, at DEBUG, through an MFA session, roles, a refusal and a failure."""
+    caplog.set_level(logging.DEBUG, logger="stsdash")
+    engine().refresh(["dev", "admin", "locked"], code_provider=Codes("123456"))
+    ours = [r for r in caplog.records if r.name.startswith("stsdash.")]
+    # The check sees the refresh's own records (one per hop at least), not only urllib3's.
+    assert {"stsdash.refresh.run", "stsdash.refresh.writes"} <= {r.name for r in ours}
+    secrets = _secrets_after_refresh(setup, aws_home)
+    assert len(secrets) >= 5
+    assert _secrets_in_logs(caplog.records, secrets) == []
+
+
+def test_the_log_check_catches_a_leak(setup, aws_home, sts_proxy, caplog, monkeypatch) -> None:
+    """The same check, with a hop that logs its secret key: it is caught (so the test above can fail)."""
+    from stsdash.refresh.hops.assume_role import AssumeRoleHop
+
+    leaky_log = logging.getLogger("stsdash.refresh.hops.assume_role")
+    original = AssumeRoleHop.run
+
+    def leaky_run(self, ctx):
+        out = original(self, ctx)
+        leaky_log.debug("got %s", out.creds.secret_access_key)
+        return out
+
+    monkeypatch.setattr(AssumeRoleHop, "run", leaky_run)
+    caplog.set_level(logging.DEBUG, logger="stsdash")
+    engine().refresh(["dev"], code_provider=Codes("123456"))
+    assert _secrets_in_logs(caplog.records, _secrets_after_refresh(setup, aws_home))
 
 
 def test_keys_in_keyring_serve_as_the_mfa_source(setup, aws_home, sts_proxy, moto_auth) -> None:
@@ -625,16 +675,6 @@ def test_parallel_refresh_calls_share_one_mfa_session(setup, sts_proxy) -> None:
 # ------------------------------------------------------------------------------------ pool and connections
 
 
-def _max_in_flight(records) -> int:
-    """Most requests the proxy was handling at one moment (from its arrival/answer timestamps)."""
-    edges = sorted([(r.arrived, 1) for r in records] + [(r.answered, -1) for r in records])
-    most = current = 0
-    for _, step in edges:
-        current += step
-        most = max(most, current)
-    return most
-
-
 def _plain_roles(aws_home, setup, count: int) -> list[str]:
     lines = [
         f"\n[profile p{i}]\nrole_arn = {setup.roles['dev']}\nsource_profile = bob\nregion = us-east-1\n"
@@ -648,18 +688,18 @@ def _plain_roles(aws_home, setup, count: int) -> list[str]:
 def test_independent_hops_all_run_at_once_by_default(setup, aws_home, sts_proxy) -> None:
     """The pool is as wide as the graph (up to max_concurrency): 12 roles behind one session, one wave."""
     names = ["dev", "admin", "partner", *_plain_roles(aws_home, setup, 9)]
-    sts_proxy.action_latency["AssumeRole"] = 0.4
+    sts_proxy.hold_until_concurrent(12, action="AssumeRole")  # only 12 at once get through
     results = engine().refresh(names, code_provider=Codes("123456"))
     assert all(r.ok for r in results), [r.error for r in results]
-    assume = [r for r in sts_proxy.records if r.action == "AssumeRole"]
-    assert len(assume) == 12
-    assert _max_in_flight(assume) == 12
+    assert sts_proxy.calls["AssumeRole"] == 12
+    assert not sts_proxy.gate_timed_out
     # and max_concurrency still bounds it
     sts_proxy.reset()
-    sts_proxy.action_latency["AssumeRole"] = 0.2
+    sts_proxy.hold_until_concurrent(3)
     results = engine(max_concurrency=3).refresh(names[3:], code_provider=no_codes)
     assert all(r.ok for r in results), [r.error for r in results]
-    assert _max_in_flight(sts_proxy.records) <= 3
+    assert not sts_proxy.gate_timed_out
+    assert sts_proxy.max_in_flight == 3
 
 
 def test_one_refresh_reuses_keep_alive_connections(setup, aws_home, sts_proxy) -> None:

@@ -74,8 +74,9 @@ class BrokeredCodes:
             except LookupError:
                 pass
         raise MfaCodeRequired(
-            f"profile {', '.join(request.profiles)}: an MFA code for {request.serial} is needed, and there "
+            f"an MFA code for {request.serial} is needed, and there "
             "is no terminal, no running dashboard and no desktop dialog to ask with",
+            profile=", ".join(request.profiles),
             hint=f"Open the dashboard (`stsdash`) and it will ask there, pass --code 123456, or run "
             f"{self.how_to_refresh} in a terminal first.",
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from stsdash.profiles import load_profiles
+    from stsdash.refresh.checks import with_refusals
     from stsdash.settings import load_settings
     from stsdash.timeutil import utcnow
 
@@ -37,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     now = utcnow()
     profiles = load_profiles(settings=settings, now=now)
     shown = list(profiles.profiles.values()) if args.all else profiles.visible(settings.hidden)
+    shown = with_refusals(shown, profiles, os.environ)  # never fine when refresh would refuse it
     if args.json:
         doc = to_json(profiles, shown, now, settings.refresh_ahead)
         sys.stdout.write(dump_json(doc))

@@ -49,12 +49,13 @@ def run(args: argparse.Namespace) -> int:
         for name in names:
             profile = profiles.profiles.get(name)
             if profile is None:
-                raise UsageError(f"profile {name}: no such profile", hint="`stsdash list` shows them all.")
+                raise UsageError("no such profile", profile=name, hint="`stsdash list` shows them all.")
             if profile.problem:
-                raise UsageError(f"profile {name}: {profile.problem}")
+                raise UsageError(profile.problem, profile=name)
             if not profile.refreshable:
                 raise UsageError(
-                    f"profile {name}: nothing to refresh ({profile.kind} profile)",
+                    f"nothing to refresh ({profile.kind} profile)",
+                    profile=name,
                     hint="Roles, SSO, web identity, credential_process and MFA users can be refreshed.",
                 )
     if not names:
@@ -105,14 +106,14 @@ class TerminalCodes:
             if request.attempt > 1 and request.last_error:
                 # The --code was used and STS refused it: say so, rather than only that none is left.
                 raise MfaCodeRequired(
-                    f"profile {', '.join(request.profiles)}: the MFA code for {request.serial} was rejected: "
-                    f"{request.last_error}",
+                    f"the MFA code for {request.serial} was rejected: {request.last_error}",
+                    profile=", ".join(request.profiles),
                     hint=f"Codes are single-use: wait for the next one. Pass --code NEWCODE, "
                     f"or run `stsdash {self.what}` in a terminal.",
                 )
             raise MfaCodeRequired(
-                f"profile {', '.join(request.profiles)}: an MFA code for {request.serial} is needed "
-                "and there is no terminal to ask on",
+                f"an MFA code for {request.serial} is needed and there is no terminal to ask on",
+                profile=", ".join(request.profiles),
                 hint=f"Pass --code 123456, or run `stsdash {self.what}` in a terminal.",
             )
         return prompt_code(request)

@@ -1,9 +1,14 @@
-"""Which STS endpoint and signing region a profile uses, following AWS CLI v2.
+"""Which STS endpoint and signing region a profile uses, the way botocore's STS client finds them.
 
-CLI v2 is always regional (no global fallback, and no region is an error). Configured endpoints
-come first: AWS_ENDPOINT_URL_STS > AWS_ENDPOINT_URL > `[services x]` `sts = endpoint_url = …` >
-profile `endpoint_url`, all switched off by AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the profile's
-`ignore_configured_endpoint_urls`). `resolve_sts_endpoint` is pure so the rules are testable alone.
+Configured endpoints come first: AWS_ENDPOINT_URL_STS > AWS_ENDPOINT_URL > `[services x]`
+`sts = endpoint_url = …` > profile `endpoint_url`, all switched off by
+AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the profile's `ignore_configured_endpoint_urls`); they need a
+region to sign for, as in botocore. Without a configured endpoint: no region at all means the global
+endpoint (`aws-global`: sts.amazonaws.com, signed for us-east-1), `sts_regional_endpoints = legacy`
+(or AWS_STS_REGIONAL_ENDPOINTS) sends the regions that had no regional endpoint of their own before
+2019 to the global one, and FIPS / dual-stack pick those hosts. The one deliberate difference:
+AWS_REGION is honoured (before AWS_DEFAULT_REGION), as the AWS CLI v2 does; botocore ignores it.
+`resolve_sts_endpoint` is pure so the rules are testable alone.
 """
 
 from __future__ import annotations
@@ -46,6 +51,13 @@ PARTITIONS = (
     Partition("aws-eusc", r"^eusc\-(de)\-\w+\-\d+$", "amazonaws.eu", "api.amazonwebservices.eu"),
 )
 _DEFAULT = PARTITIONS[0]
+# botocore.args.LEGACY_GLOBAL_STS_REGIONS: with `sts_regional_endpoints = legacy` these use the global host.
+LEGACY_GLOBAL_STS_REGIONS = frozenset({
+    "ap-northeast-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "aws-global", "ca-central-1",
+    "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1", "us-east-1",
+    "us-east-2", "us-west-1", "us-west-2",
+})
+GLOBAL = "aws-global"
 _REGION_SHAPE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 _TRUE = ("true", "1", "yes", "on")
 
@@ -90,28 +102,30 @@ def resolve_sts_endpoint(
     ignore_configured: bool = False,
     use_fips: bool = False,
     use_dualstack: bool = False,
+    regional_endpoints: str | None = None,
     profile: str | None = None,
 ) -> StsEndpoint:
     """Endpoint and signing region; `region` already follows AWS_REGION > AWS_DEFAULT_REGION > profile.
 
     `env` is consulted for AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS,
-    AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT (env wins over the given flags).
+    AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT and AWS_STS_REGIONAL_ENDPOINTS (env wins over the
+    given settings).
     """
     environ: Mapping[str, str] = {} if env is None else env
-    if not region:
-        raise ProviderError(
-            "no region for STS",
-            profile=profile,
-            code="NoRegion",
-            hint="Set `region` in the profile, or AWS_REGION / AWS_DEFAULT_REGION (the CLI v2 has no global "
-            "fallback either).",
-        )
-    if not _REGION_SHAPE.fullmatch(region):
+    if region and not _REGION_SHAPE.fullmatch(region):
         raise ProviderError(
             f"region {region!r} is not a valid region name",
             profile=profile,
             code="InvalidRegion",
             hint="Regions look like eu-west-1; check `region` and AWS_REGION.",
+        )
+    mode = (environ.get("AWS_STS_REGIONAL_ENDPOINTS") or regional_endpoints or "regional").strip().lower()
+    if mode not in ("regional", "legacy"):
+        raise ProviderError(
+            f"sts_regional_endpoints = {mode} is not valid",
+            profile=profile,
+            code="InvalidConfig",
+            hint="Use `regional` (the default) or `legacy`, in the profile or AWS_STS_REGIONAL_ENDPOINTS.",
         )
     if "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" in environ:
         ignore_configured = _flag(environ["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"])
@@ -124,14 +138,24 @@ def resolve_sts_endpoint(
         )
         for url, source in candidates:
             if url and url.strip():
+                if not region:  # botocore: "You must specify a region."
+                    raise ProviderError(
+                        f"no region to sign for at the endpoint from {source}",
+                        profile=profile,
+                        code="NoRegion",
+                        hint="Set `region` in the profile, or AWS_REGION / AWS_DEFAULT_REGION (botocore "
+                        "needs one for a configured endpoint too).",
+                    )
                 return StsEndpoint(_check_url(url, source), region, source)
+    region = region or GLOBAL  # botocore with no region: the global endpoint
 
     if "AWS_USE_FIPS_ENDPOINT" in environ:
         use_fips = _flag(environ["AWS_USE_FIPS_ENDPOINT"])
     if "AWS_USE_DUALSTACK_ENDPOINT" in environ:
         use_dualstack = _flag(environ["AWS_USE_DUALSTACK_ENDPOINT"])
 
-    if region == "aws-global" and not (use_fips or use_dualstack):
+    legacy = mode == "legacy" and region in LEGACY_GLOBAL_STS_REGIONS
+    if (region == GLOBAL or legacy) and not (use_fips or use_dualstack):
         return StsEndpoint("https://sts.amazonaws.com", "us-east-1", "global endpoint")
     partition = partition_for(region)
     host = "sts-fips" if use_fips else "sts"
@@ -148,7 +172,7 @@ def resolve_sts_endpoint(
         suffix = partition.dns_suffix
         if use_fips and partition.fips_is_default:
             host = "sts"
-    signing_region = "us-east-1" if region == "aws-global" else region
+    signing_region = "us-east-1" if region == GLOBAL else region
     return StsEndpoint(f"https://{host}.{region}.{suffix}", signing_region, f"{partition.name} partition")
 
 
@@ -190,6 +214,7 @@ def endpoint_for(profile: Profile, profiles: ProfileSet, env: Mapping[str, str] 
         ignore_configured=_flag(_profile_value(profile, "ignore_configured_endpoint_urls")),
         use_fips=_flag(_profile_value(profile, "use_fips_endpoint")),
         use_dualstack=_flag(_profile_value(profile, "use_dualstack_endpoint")),
+        regional_endpoints=_profile_value(profile, "sts_regional_endpoints"),
         profile=getattr(profile, "name", None),
     )
 
@@ -200,10 +225,13 @@ def sts_client_for(
     env: Mapping[str, str] | None = None,
     *,
     session: requests.Session | None = None,
+    name: str | None = None,
 ) -> StsClient:
-    """An StsClient for `profile`: endpoint, signing region and CA bundle (AWS_CA_BUNDLE > ca_bundle).
+    """An StsClient with `profile`'s endpoint, signing region and CA bundle (AWS_CA_BUNDLE > ca_bundle).
 
-    Pass `session` to share pooled keep-alive connections between clients (one per refresh).
+    Pass `session` to share pooled keep-alive connections between clients (one per refresh), and `name`
+    when the client acts for another profile than the one whose settings it uses (a hop of a chain uses
+    the settings of the profile being resolved, as botocore does): errors name `name`.
     """
     from stsdash.providers.sts import StsClient
 
@@ -213,6 +241,6 @@ def sts_client_for(
         endpoint_url=endpoint.url,
         signing_region=endpoint.signing_region,
         verify=resolve_verify(getattr(profile, "ca_bundle", None), environ),
-        profile=getattr(profile, "name", None),
+        profile=name or getattr(profile, "name", None),
         session=session,
     )

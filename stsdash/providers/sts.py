@@ -12,7 +12,7 @@ import re
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 from requests_aws4auth import AWS4Auth
@@ -96,7 +96,9 @@ class StsClient:
         session: requests.Session | None = None,
         profile: str | None = None,
     ) -> None:
-        self.endpoint_url = endpoint_url.rstrip("/") + "/"
+        # As botocore: a bare host gets "/", a path (an STS proxy, /sts) is used as written.
+        has_path = urlsplit(endpoint_url).path not in ("", "/")
+        self.endpoint_url = endpoint_url if has_path else endpoint_url.rstrip("/") + "/"
         self.signing_region = signing_region
         self.verify = verify
         self.timeout = timeout

@@ -1,4 +1,4 @@
-"""The values a refresh is made of: what the caller sees (MfaRequest, RefreshResult) and the graph."""
+"""The values a refresh is made of: what the caller sees (MfaRequest, RefreshResult) and hop outputs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from stsdash.errors import StsdashError
 if TYPE_CHECKING:
     from stsdash.profiles import SsoSession
     from stsdash.providers.base import ProviderResult
-    from stsdash.refresh.run import Runner
 
 
 @dataclass
@@ -48,17 +47,14 @@ class RefreshCancelled(StsdashError):
 
 
 class SsoCredentialSource(Protocol):
-    """What the engine needs from SSO: SsoManager satisfies it."""
+    """What a refresh needs from SSO: SsoManager satisfies it."""
 
     def role_credentials(self, session: SsoSession, account_id: str, role_name: str) -> ProviderResult: ...
 
 
-# -- the graph ---------------------------------------------------------------------------------------
-
-
 @dataclass
 class Out:
-    """A node's output: fresh credentials, who they are, whether they are role credentials (chaining)."""
+    """A hop's output: fresh credentials, who they are, whether they are role credentials (chaining)."""
 
     creds: Credentials
     identity: Identity | None
@@ -69,30 +65,8 @@ class Out:
 
 @dataclass
 class Source:
-    """Where a role's source credentials come from: a node, or credentials known at planning time."""
+    """Where a role's source credentials come from: a hop, or credentials known at planning time."""
 
     dep: str | None = None
     creds: Credentials | None = None
     role_like: bool = False
-
-
-@dataclass
-class Node:
-    """One hop: a GetSessionToken (`mfa:<serial>`) or the credentials of one profile (`cred:<name>`)."""
-
-    key: str
-    profile: str  # the profile the node acts for (device user for MFA nodes), named in errors
-    deps: list[str]
-    run: Callable[[Runner], Out]
-    mfa_serial: str | None = None  # the node asks for a code on this device
-    mfa_reason: str = ""
-    mfa_process: str | None = None
-
-
-@dataclass
-class Device:
-    serial: str
-    user: str
-    keys: Credentials
-    mfa_process: str | None
-    stored: Credentials | None  # live MFA session from the keyring: no code needed

@@ -1,4 +1,4 @@
-"""Names: the RoleSessionName stsdash sends, and errors that name the profile they are about."""
+"""The RoleSessionName stsdash sends: `stsdash-<local user>`, sanitized to STS's rules."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import getpass
 import os
 import re
 from collections.abc import Mapping
-
-from stsdash.errors import ProviderError, StsdashError
 
 _SESSION_NAME_BAD = re.compile(r"[^\w+=,.@-]", re.ASCII)
 
@@ -27,36 +25,3 @@ def default_session_name(env: Mapping[str, str] | None = None) -> str:
 def sanitize_session_name(name: str) -> str:
     cleaned = _SESSION_NAME_BAD.sub("-", name)[:64]
     return cleaned if len(cleaned) >= 2 else (cleaned + "--")[:2]
-
-
-def sts_message(exc: ProviderError) -> str:
-    """The STS message of `exc` without the leading `profile NAME:`."""
-    prefix = f"profile {exc.profile}: "
-    return exc.message[len(prefix) :] if exc.profile and exc.message.startswith(prefix) else exc.message
-
-
-def named(exc: StsdashError, profile: str) -> StsdashError:
-    """The same error (same class), its message naming `profile`; a source's error says `via` which."""
-    marker = f"profile {profile}:"
-    at = exc.message.find(marker)
-    if at == 0:
-        return exc
-    if at > 0:
-        # The innermost error already names this profile (e.g. its own MFA prompt failed while a
-        # source was being refreshed): drop the detour rather than name the profile twice.
-        message = exc.message[at + len(marker):].lstrip()
-    else:
-        message = f"via {exc.message}" if exc.message.startswith("profile ") else exc.message
-    if isinstance(exc, ProviderError):
-        copy: StsdashError = type(exc).__new__(type(exc))
-        ProviderError.__init__(
-            copy, message, profile=profile, code=exc.code, hint=exc.hint, retryable=exc.retryable  # type: ignore[arg-type]
-        )
-    else:
-        try:
-            copy = type(exc)(f"profile {profile}: {message}", hint=exc.hint)
-        except TypeError:  # a subclass with its own constructor (WriteRefused, FileFormatError)
-            copy = StsdashError(f"profile {profile}: {message}", hint=exc.hint)
-            copy.exit_code = exc.exit_code
-    copy.__cause__ = exc
-    return copy

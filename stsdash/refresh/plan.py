@@ -8,6 +8,9 @@
                        credential_process. A role that cannot use an MFA session (credential_source, a
                        chain through another role, a source without long-term keys) gets its own prompt,
                        and the MfaRequest says why.
+  * ``src:<profile>``  the source credentials of a role's credential_source.
+
+Each node is a hop (`stsdash.refresh.hops`); the plan only decides which hops and in what order.
 
 Building a plan touches only local files and the keyring (at most one keyring read per device); the
 network is used only when the plan runs (`stsdash.refresh.run`).
@@ -15,20 +18,29 @@ network is used only when the plan runs (`stsdash.refresh.run`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from stsdash.errors import StsdashError, UsageError
-from stsdash.refresh.model import Device, MfaRequest, Node, Out, Source
-from stsdash.refresh.naming import named
+from stsdash.refresh import checks, sources
+from stsdash.refresh.hops import (
+    AssumeRoleHop,
+    CredentialProcessHop,
+    CredentialSourceHop,
+    Device,
+    Hop,
+    SessionTokenHop,
+    SsoRoleHop,
+    WebIdentityHop,
+)
+from stsdash.refresh.hops import credential_source as credential_source_hop
+from stsdash.refresh.model import MfaRequest, Source
 
 if TYPE_CHECKING:
-    import requests
-
     from stsdash.creds import Credentials
-    from stsdash.engine import RefreshEngine
     from stsdash.profiles import Profile, ProfileSet
+    from stsdash.refresh.context import Services
 
 ROLE_LIKE_KINDS = frozenset({"assume-role", "sso", "web-identity"})
 
@@ -37,31 +49,41 @@ class Plan:
     """The graph for one refresh() call."""
 
     def __init__(
-        self, engine: RefreshEngine, profiles: ProfileSet, now: datetime, requested: Sequence[str]
+        self, services: Services, profiles: ProfileSet, now: datetime, requested: Sequence[str]
     ) -> None:
-        self.engine = engine
+        self.services = services
         self.requested = frozenset(requested)
         self.ps = profiles
         self.now = now
-        self.nodes: dict[str, Node] = {}
+        self.nodes: dict[str, Hop] = {}
         self.devices: dict[str, Device] = {}
         self.roots: dict[str, str] = {}  # requested profile -> node key
         self.errors: dict[str, StsdashError] = {}  # requested profile -> planning error
-        self.http: requests.Session | None = None  # pooled connections shared by every hop of a run
         self._visiting: set[str] = set()
+        self._leaf: Profile | None = None  # the requested profile being planned
+        for name in dict.fromkeys(requested):
+            self.add(name)
 
     # -- entry ---------------------------------------------------------------------------------------
     def add(self, name: str) -> None:
         try:
             profile = self._profile(name)
+            self._leaf = profile
+            refused = checks.refusal(profile, self.ps, self.services.env)
+            if refused is not None:
+                raise refused
             if not profile.refreshable:
                 raise UsageError(
-                    f"profile {name}: nothing to refresh ({profile.kind} profile)",
+                    f"nothing to refresh ({profile.kind} profile)",
+                    profile=name,
                     hint="Roles, SSO, web identity and MFA users with a target section can be refreshed.",
                 )
-            self.roots[name] = self._node_for(profile)
+            self.roots[name] = root = self._node_for(profile)
+            # A requested profile's own hop uses its own settings, even if an earlier profile of this
+            # refresh reached it first as a source.
+            self.nodes[root].settings_from = profile
         except StsdashError as exc:
-            self.errors[name] = named(exc, name)
+            self.errors[name] = exc.for_profile(name)
 
     def closure(self, key: str) -> set[str]:
         seen: set[str] = set()
@@ -124,53 +146,54 @@ class Plan:
     def _profile(self, name: str) -> Profile:
         profile = self.ps.profiles.get(name)
         if profile is None:
-            raise UsageError(f"profile {name}: no such profile in the AWS config or credentials file")
+            raise UsageError("no such profile in the AWS config or credentials file", profile=name)
         if profile.problem:
-            raise UsageError(f"profile {name}: {profile.problem}")
+            raise UsageError(profile.problem, profile=name)
         return profile
+
+    def _long_term(self, p: Profile) -> Credentials | None:
+        return sources.long_term(self.services.secrets, p)
+
+    def _add(self, hop: Hop) -> str:
+        """Add `hop` unless the plan has it; a new hop uses the settings of the profile being resolved."""
+        if hop.key not in self.nodes:
+            hop.settings_from = self._leaf
+            self.nodes[hop.key] = hop
+        return hop.key
 
     def _node_for(self, p: Profile) -> str:
         kind = str(p.kind)
-        engine = self.engine
         if kind == "mfa-user":
-            keys = engine._long_term(p)
+            keys = self._long_term(p)
             if keys is None or not p.mfa_serial:
-                raise UsageError(f"profile {p.name}: no long-term keys for an MFA session")
+                raise UsageError("no long-term keys for an MFA session", profile=p.name)
             return self._device(p.mfa_serial, p, keys)
         if kind == "assume-role":
             return self._role(p)
+        if f"cred:{p.name}" in self.nodes:
+            return f"cred:{p.name}"
         if kind == "web-identity":
-            return self._leaf(p, engine._run_web_identity)
+            return self._add(WebIdentityHop(p))
         if kind == "sso":
-            return self._leaf(p, engine._run_sso)
+            return self._add(SsoRoleHop(p))
         if kind == "credential-process":
-            return self._leaf(p, engine._run_process)
+            return self._add(CredentialProcessHop(p))
         raise UsageError(
-            f"profile {p.name}: nothing to refresh ({kind} profile)",
+            f"nothing to refresh ({kind} profile)",
+            profile=p.name,
             hint="Only roles, SSO, web identity, credential_process and MFA users can be refreshed.",
         )
 
-    def _leaf(self, p: Profile, runner: Callable[[Plan, Profile], Out]) -> str:
-        key = f"cred:{p.name}"
-        if key not in self.nodes:
-            self.nodes[key] = Node(key, p.name, [], lambda _ctx, p=p: runner(self, p))
-        return key
-
     def _device(self, serial: str, user: Profile, keys: Credentials) -> str:
-        key = f"mfa:{serial}"
         if serial not in self.devices:
-            stored = self.engine._stored_session(serial, self.now)
+            services = self.services
+            stored = sources.stored_session(
+                services.secrets, serial, self.now, services.settings.refresh_ahead
+            )
             mfa_process = user.mfa_process or self._mfa_process_for(serial)
             self.devices[serial] = Device(serial, user.name, keys, mfa_process, stored)
-            self.nodes[key] = Node(
-                key,
-                user.name,
-                [],
-                lambda ctx, serial=serial: self.engine._run_device(ctx, self.devices[serial]),
-                mfa_serial=serial,
-                mfa_process=mfa_process,
-            )
-        return key
+            self._add(SessionTokenHop(self.devices[serial]))
+        return f"mfa:{serial}"
 
     def _mfa_process_for(self, serial: str) -> str | None:
         for prof in self.ps.profiles.values():
@@ -183,35 +206,26 @@ class Plan:
         if key in self.nodes:
             return key
         if r.name in self._visiting:
-            raise UsageError(f"profile {r.name}: source_profile chain loops back to itself")
+            raise UsageError("source_profile chain loops back to itself", profile=r.name)
         self._visiting.add(r.name)
         try:
             source, own_serial, reason = self._role_source(r)
         finally:
             self._visiting.discard(r.name)
-        node = Node(
-            key,
-            r.name,
-            [source.dep] if source.dep else [],
-            lambda ctx, r=r, source=source, own=own_serial: self.engine._run_role(ctx, r, source, own),
-            mfa_serial=own_serial,
-            mfa_reason=reason,
-            mfa_process=r.mfa_process if own_serial else None,
-        )
-        self.nodes[key] = node
-        return key
+        return self._add(AssumeRoleHop(r, source, own_serial=own_serial, reason=reason))
 
     def _role_source(self, r: Profile) -> tuple[Source, str | None, str]:
         """Source of role `r`, plus the device it must prompt for itself (None when a session covers it)."""
         per_role = r.mfa_serial
         if r.credential_source:
-            creds = self.engine._credential_source(r)
+            credential_source_hop.check(r, self.services.env)
+            dep = self._add(CredentialSourceHop(r))
             why = f"one code for this role: credential_source={r.credential_source} has no IAM user keys"
-            return Source(creds=creds), per_role, why
+            return Source(dep=dep), per_role, why
         if not r.source_profile:
-            raise UsageError(f"profile {r.name}: role_arn without source_profile or credential_source")
+            raise UsageError("role_arn without source_profile or credential_source", profile=r.name)
         u = self._profile(r.source_profile) if r.source_profile != r.name else r
-        keys = self.engine._long_term(u)
+        keys = self._long_term(u)
         if keys is not None:
             return self._user_source(r, u, keys)
         kind = str(u.kind)
@@ -221,7 +235,8 @@ class Plan:
             return Source(creds=static), per_role, why
         if kind not in ("assume-role", "sso", "web-identity", "credential-process"):
             raise UsageError(
-                f"profile {r.name}: source profile {u.name} has no credentials",
+                f"source profile {u.name} has no credentials",
+                profile=r.name,
                 hint=f"Add keys for {u.name}, or import them with `stsdash keys import {u.name}`.",
             )
         role_like = kind in ROLE_LIKE_KINDS
@@ -240,7 +255,7 @@ class Plan:
         itself has mfa_serial).
         """
         per_role = r.mfa_serial
-        source_serial = u.mfa_serial if self.engine.settings.source_mfa_serial == "session" else None
+        source_serial = u.mfa_serial if self.services.settings.source_mfa_serial == "session" else None
         if r.mfa_serial and u.mfa_serial and r.mfa_serial != u.mfa_serial:
             # The role's device is not the user's: GetSessionToken cannot use it, so the role asks itself.
             why = f"one code for this role: {r.mfa_serial} is not {u.name}'s MFA device ({u.mfa_serial})"
@@ -263,4 +278,4 @@ class Plan:
         """Fresh credentials already written for an intermediate profile that was not asked for."""
         if u.name in self.requested or not u.target:
             return None
-        return self.engine._cached_target(self.ps, u, self.now)
+        return sources.cached_target(self.ps, u, self.now)

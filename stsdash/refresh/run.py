@@ -1,7 +1,7 @@
 """Running a plan: hops go to a bounded thread pool as soon as their dependencies are done.
 
 A failed hop fails only the profiles that depend on it. Finished hops are reported in batches to the
-caller's thread (which writes them: see RefreshEngine._write). MFA codes are asked for one at a time,
+caller's thread (which writes them: see `stsdash.refresh.writes`). MFA codes are asked for one at a time,
 whatever the number of threads; a wrong or reused code asks again, up to MAX_CODE_ATTEMPTS.
 """
 
@@ -16,14 +16,15 @@ from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoo
 from typing import TYPE_CHECKING
 
 from stsdash.errors import MfaCodeError, StsdashError
-from stsdash.refresh.model import CodeProvider, MfaRequest, Node, Out, RefreshCancelled
-from stsdash.refresh.naming import named, sts_message
+from stsdash.refresh.model import CodeProvider, MfaRequest, Out, RefreshCancelled
 
 if TYPE_CHECKING:
     from stsdash.providers.base import ProviderResult
+    from stsdash.refresh.context import RunContext
+    from stsdash.refresh.hops import Hop
     from stsdash.refresh.plan import Plan
 
-log = logging.getLogger("stsdash.engine")
+log = logging.getLogger(__name__)
 
 MAX_CODE_ATTEMPTS = 3
 WRITE_LINGER = 0.02  # s: how long finished hops wait for others to share their write
@@ -34,10 +35,12 @@ Event = tuple[str, "Out | None", "StsdashError | None"]
 class Runner:
     """Runs one plan's nodes in dependency order and asks for codes one at a time."""
 
-    def __init__(self, plan: Plan, code_provider: CodeProvider) -> None:
+    def __init__(self, plan: Plan, ctx: RunContext, code_provider: CodeProvider) -> None:
         self.plan = plan
+        self.ctx = ctx
+        ctx.asker = self
         self.code_provider = code_provider
-        self.outs: dict[str, Out] = {}
+        self.outs: dict[str, Out] = ctx.outs
         self.failed: dict[str, StsdashError] = {}
         self.linger = WRITE_LINGER
 
@@ -103,16 +106,23 @@ class Runner:
         keys = {running[f] for f in done}
         return any(not keys.isdisjoint(self.plan.nodes[k].deps) for k in pending)
 
-    def _execute(self, node: Node) -> Out:
+    def _execute(self, node: Hop) -> Out:
+        log.debug("%s: %s for profile %s", node.key, type(node).__name__, node.profile)
         try:
-            return node.run(self)
+            out = node.run(self.ctx)
         except StsdashError as exc:
-            raise named(exc, node.profile) from None
+            log.debug("%s: failed (%s)", node.key, getattr(exc, "code", None) or type(exc).__name__)
+            raise exc.for_profile(node.profile) from None
         except Exception as exc:  # a bug in one profile must not take the others down
             log.exception("refresh of %s failed", node.profile)
             raise StsdashError(
-                f"profile {node.profile}: unexpected error: {type(exc).__name__}: {exc}"
+                f"unexpected error: {type(exc).__name__}: {exc}", profile=node.profile
             ) from None
+        # The access key id is no secret, but a log is no place for a whole one either.
+        key_id = out.creds.access_key_id
+        log.debug("%s: credentials %s…%s, expiring %s", node.key, key_id[:4], key_id[-4:],
+                  out.creds.expiration.isoformat() if out.creds.expiration else "never")
+        return out
 
     def with_code(self, key: str, call: Callable[[str | None], ProviderResult]) -> ProviderResult:
         """Ask for a code (or run mfa_process) and call; a wrong/reused code asks again, 3 attempts."""
@@ -126,12 +136,12 @@ class Runner:
                 profiles=list(names),
                 reason=reason,
                 attempt=attempt,
-                last_error=sts_message(last) if last else None,
+                last_error=last.text if last else None,
             )
             code = self._code(node, request)
             if code is None:
                 raise RefreshCancelled(
-                    f"profile {node.profile}: no MFA code given for {request.serial}; skipped"
+                    f"no MFA code given for {request.serial}; skipped", profile=node.profile
                 )
             try:
                 return call(code)
@@ -140,10 +150,10 @@ class Runner:
         assert last is not None
         raise last
 
-    def _code(self, node: Node, request: MfaRequest) -> str | None:
+    def _code(self, node: Hop, request: MfaRequest) -> str | None:
         if node.mfa_process:
             return run_mfa_process(node.mfa_process, profile=node.profile)
-        with self.plan.engine._prompt_lock:
+        with self.ctx.services.prompt_lock:
             code = self.code_provider(request)
         return code.strip() if code is not None else None
 
@@ -154,11 +164,11 @@ def run_mfa_process(command: str, *, profile: str, timeout: float = 60) -> str:
         argv = shlex.split(command)
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     except (ValueError, OSError, subprocess.TimeoutExpired) as exc:
-        raise StsdashError(f"profile {profile}: mfa_process failed to run: {exc}") from None
+        raise StsdashError(f"mfa_process failed to run: {exc}", profile=profile) from None
     if proc.returncode != 0:
         detail = proc.stderr.strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
-        raise StsdashError(f"profile {profile}: mfa_process failed: {detail[0]}")
+        raise StsdashError(f"mfa_process failed: {detail[0]}", profile=profile)
     code = proc.stdout.strip()
     if not re.fullmatch(r"\d{6}", code):
-        raise StsdashError(f"profile {profile}: mfa_process did not print a 6-digit code")
+        raise StsdashError("mfa_process did not print a 6-digit code", profile=profile)
     return code

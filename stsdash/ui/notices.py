@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stsdash.engine import RefreshCancelled
+from stsdash.errors import StsdashError
 from stsdash.ui.rows import RowState, dashboard_hint, error_words, plural
 
 
@@ -51,11 +52,12 @@ def batch_notices(names: list[str], states: Mapping[str, RowState], targets: Map
 
 
 def _error_text(error: Exception | None) -> str:
-    """The error's message without its CLI hint (the dashboard gives its own, in its keys)."""
+    """The message without the profile's name (the title has it) and, when the dashboard has a hint
+    in its own keys, without the CLI hint."""
     if error is None:
         return "failed"
-    message = str(error)
-    hint = getattr(error, "hint", None)
-    if hint and dashboard_hint(error) is not None:
-        message = message.replace(f"\n  {hint}", "")
-    return message
+    if not isinstance(error, StsdashError):
+        return str(error)
+    if error.hint and dashboard_hint(error) is None:
+        return f"{error.text}\n{error.hint}"
+    return error.text

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from stsdash.engine import RefreshCancelled
+from stsdash.errors import StsdashError
 from stsdash.timeutil import format_countdown
 from stsdash.ui.columns import Column
 
@@ -223,11 +224,8 @@ def error_words(error: Exception | None) -> str:
         if type(error).__name__ == "MfaCodeError":
             return "MFA code rejected"
         return _split_code(code)
-    text = _first_line(getattr(error, "message", None) or str(error))
-    profile = getattr(error, "profile", None)
-    if profile and text.startswith(f"profile {profile}: "):
-        text = text[len(f"profile {profile}: "):]
-    return text
+    # The row names the profile already: StsdashError.text is the message without its name.
+    return _first_line(error.text if isinstance(error, StsdashError) else str(error))
 
 
 def error_summary(error: Exception | None) -> str:
