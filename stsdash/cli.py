@@ -6,13 +6,12 @@ their heavy imports inside their run function so `stsdash list` starts fast.
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from stsdash import __version__
-from stsdash.errors import StsdashError
+if TYPE_CHECKING:
+    import argparse
 
 # Order is the order shown in --help.
 COMMAND_MODULES = (
@@ -20,20 +19,33 @@ COMMAND_MODULES = (
     "list_cmd",
     "refresh",
     "whoami",
+    "env",
+    "exec_cmd",
+    "console",
+    "decode",
+    "prompt",
+    "completion",
     "credential_process",
     "serve",
     "keys",
+    "fix_permissions",
     "sso",
     "demo",
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+    import importlib
+
+    from stsdash import __version__
+
     parser = argparse.ArgumentParser(
         prog="stsdash",
         description="A terminal dashboard for AWS temporary credentials.",
     )
     parser.add_argument("--version", action="version", version=f"stsdash {__version__}")
+    parser.set_defaults(root_parser=parser)  # for `stsdash completion`, which describes the whole CLI
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -47,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    if args_list[:1] == ["prompt"] and "-h" not in args_list and "--help" not in args_list:
+        # Runs on every shell prompt: no argparse, no other stsdash module (see commands/prompt.py).
+        from stsdash.commands.prompt import run_fast
+
+        return run_fast(args_list[1:])
+    from stsdash.errors import StsdashError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -66,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _has_command(parser: argparse.ArgumentParser, name: str) -> bool:
+    import argparse
+
     for action in parser._actions:  # argparse offers no public lookup of subcommands
         if isinstance(action, argparse._SubParsersAction):
             return name in action.choices

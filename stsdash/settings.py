@@ -68,6 +68,8 @@ class Settings:
     # assumed with the user's long-term keys (a code only when the role profile has mfa_serial).
     source_mfa_serial: str = "session"
     account_names: dict[str, str] = field(default_factory=dict)  # account id -> name, for SAML role lists
+    # Full URL of the console federation endpoint; None = the partition's (signin.aws.amazon.com, …).
+    signin_endpoint: str | None = None
 
     def profile(self, name: str) -> ProfileSettings:
         """The per-profile settings for `name` (defaults if it has no table)."""
@@ -131,6 +133,8 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     }
     if settings.role_duration is not None:
         doc["role_duration"] = settings.role_duration
+    if settings.signin_endpoint is not None:
+        doc["signin_endpoint"] = settings.signin_endpoint
     if settings.account_names:
         doc["account_names"] = dict(settings.account_names)
     profiles: dict[str, dict[str, Any]] = {}
@@ -203,6 +207,7 @@ class _Ctx:
 _TOP_KEYS = {
     "refresh_ahead", "session_duration", "role_duration", "target_template", "profiles", "hidden",
     "theme", "auto_refresh", "max_concurrency", "sso_profile_template", "source_mfa_serial", "account_names",
+    "signin_endpoint",
 }
 _PROFILE_KEYS = {
     "target", "duration_seconds", "role_session_name", "session_tags", "transitive_tag_keys", "policy_arns",
@@ -267,6 +272,8 @@ def _from_toml(doc: dict[str, Any], ctx: _Ctx) -> Settings:
             raise ctx.error("account_names", "must map 12-digit account ids to names",
                             'Example: account_names = { "123456789012" = "prod" }.')
         s.account_names = dict(names)
+    if "signin_endpoint" in doc:
+        s.signin_endpoint = _str(ctx, "signin_endpoint", doc["signin_endpoint"])
     if "profiles" in doc:
         tables = doc["profiles"]
         if not isinstance(tables, dict):

@@ -188,7 +188,7 @@ def test_bucket_is_shared_between_threads():
 def test_names_from_template_are_sanitized_and_unique(aws_home, sso_server):
     session = sso_session(sso_server, aws_home)
     assignments = [
-        sync.Assignment("111111111111", "Prod / EU", "", "Admin Access"),
+        sync.Assignment("111111111111", "Prod / EU", "", "Admin,Access"),  # `,` is valid in IAM names
         sync.Assignment("222222222222", "dup", "", "Admin"),
         sync.Assignment("333333333333", "dup", "", "Admin"),
     ]
@@ -262,7 +262,7 @@ def test_symlinked_config_stays_a_symlink(tmp_path, aws_home, sso_server):
     real.write_text("[default]\n")
     link = tmp_path / "config"
     link.symlink_to(real)
-    sync.apply(link, sso_session(sso_server, aws_home), [sync.Assignment("1", "n", "", "r")])
+    sync.apply(link, sso_session(sso_server, aws_home), [sync.Assignment("111111111111", "n", "", "r")])
     assert link.is_symlink() and "[profile n.r]" in real.read_text()
 
 

@@ -72,6 +72,15 @@ CASES = {
         {"AWS_ENDPOINT_URL_STS": "https://sts-proxy.example.test/sts"},
     ),
     "AWS_ENDPOINT_URL": (_role("a", "user", "region = sa-east-1\n"), {"AWS_ENDPOINT_URL": "https://aws.example.test"}),
+    "web-identity-source-in-another-region": (
+        _role("a", "w", "region = eu-west-1\n")
+        + f"[profile w]\nrole_arn = {ROLE}/w\nweb_identity_token_file = TOKEN_FILE\nregion = ap-south-1\n",
+        {},
+    ),
+    "credential_source-Environment-without-region": (
+        f"[profile a]\nrole_arn = {ROLE}/a\ncredential_source = Environment\n",
+        {"AWS_ACCESS_KEY_ID": "AKIDENVEXAMPLE", "AWS_SECRET_ACCESS_KEY": "FAKE-env-secret"},
+    ),
     "user-guide-mfa-layout": (
         f"[profile admin]\nrole_arn = {ROLE}/admin\nsource_profile = user\nmfa_serial = {SERIAL}\n"
         "region = us-west-2\n",
@@ -91,14 +100,16 @@ def test_every_call_goes_where_botocore_sends_it(
     case: str, aws_home, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config, env = CASES[case]
-    aws_home.config.write_text(textwrap.dedent(config))
+    token_file = aws_home.root / "web-identity-token"
+    token_file.write_text("FAKE-web-identity-token")
+    aws_home.config.write_text(textwrap.dedent(config).replace("TOKEN_FILE", str(token_file)))
     aws_home.credentials.write_text(USER_KEYS)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     leaf = "admin" if case == "user-guide-mfa-layout" else "a"
     theirs = botocore_calls(leaf)
     ours = stsdash_calls(leaf, monkeypatch)
-    assert theirs and all(region != "unsigned" for _, _, region in theirs)
+    assert theirs and all(region != "unsigned" for action, _, region in theirs if action == "AssumeRole")
     # The same calls, in the same order, to the same URL, signed for the same region...
     assert [c for c in ours if c[0] != "GetSessionToken"] == theirs
     # ...and stsdash's own GetSessionToken (the MFA session) goes to the same place.

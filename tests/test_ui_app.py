@@ -14,6 +14,7 @@ from stsdash.ui.app import StsdashApp
 from stsdash.ui.screens.details import DetailsScreen
 from stsdash.ui.screens.help import HelpScreen
 from stsdash.ui.screens.mfa import MfaScreen
+from stsdash.ui.screens.pickers import PickerScreen
 from stsdash.ui.screens.sso_login import SsoLoginScreen
 from stsdash_demo.runner import MFA_SERIAL, DemoEnvironment, applied_env, build_app, demo_environment
 
@@ -315,7 +316,16 @@ async def test_w_asks_sts_who_the_profile_is(demo: DemoEnvironment) -> None:
         assert "100000000001" in message and "AdministratorAccess" in message
 
 
-EXPORT = "export AWS_PROFILE=staging-deploy-session\nexport AWS_REGION=eu-central-1"
+EXPORT = ("unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION "
+          "AWS_SECURITY_TOKEN\nexport AWS_PROFILE='staging-deploy-session'\n"
+          "export AWS_REGION='eu-central-1'\nexport AWS_DEFAULT_REGION='eu-central-1'")
+
+
+async def press_c(pilot, app: StsdashApp) -> None:
+    """c, then the copy picker's first choice: AWS_PROFILE for sh (names only, never a key)."""
+    await pilot.press("c")
+    await until(pilot, lambda: isinstance(app.screen, PickerScreen), what="the copy picker")
+    await pilot.press("enter")
 
 
 async def test_c_copies_with_the_clipboard_tool_when_there_is_one(demo: DemoEnvironment, monkeypatch,
@@ -329,7 +339,7 @@ async def test_c_copies_with_the_clipboard_tool_when_there_is_one(demo: DemoEnvi
     async with app.run_test(size=SIZE) as pilot:
         await start(app, pilot)
         await select(pilot, app, "staging-deploy")
-        await pilot.press("c")
+        await press_c(pilot, app)
         await until(pilot, lambda: any(n.startswith("Copied with fake-clip") for n in notes(app)),
                     what="the copy")
     assert pasted.read_text() == EXPORT
@@ -344,7 +354,7 @@ async def test_c_says_osc52_cannot_be_confirmed(demo: DemoEnvironment, monkeypat
     async with app.run_test(size=SIZE) as pilot:
         await start(app, pilot)
         await select(pilot, app, "staging-deploy")
-        await pilot.press("c")
+        await press_c(pilot, app)
         await until(pilot, lambda: bool(sent), what="OSC 52")
         await until(pilot, lambda: any("terminal's clipboard" in n for n in notes(app)), what="the notice")
     assert sent == [EXPORT]
@@ -357,10 +367,10 @@ async def test_c_shows_the_lines_when_there_is_no_clipboard(demo: DemoEnvironmen
     async with app.run_test(size=SIZE) as pilot:
         await start(app, pilot)
         await select(pilot, app, "staging-deploy")
-        await pilot.press("c")
+        await press_c(pilot, app)
         await until(pilot, lambda: any("No clipboard here" in n for n in notes(app)), what="the lines")
         shown = next(n for n in notes(app) if "No clipboard here" in n)
-        assert EXPORT in shown and "SECRET" not in shown
+        assert EXPORT in shown and "AWS_SECRET_ACCESS_KEY=" not in shown
 
 
 # ---- l: SSO login -------------------------------------------------------------------------------------
@@ -418,7 +428,7 @@ async def test_question_mark_shows_every_key(demo: DemoEnvironment) -> None:
                 for row in app.screen.query(".help-line")]
         keys = {key for key, _ in rows}
         lines = [text for _, text in rows]
-        assert {"r", "R", "l", "enter", "/", "w", "c", "q", "?", "1", "2", "ctrl+p"} <= keys
+        assert {"r", "R", "l", "enter", "/", "w", "c", "o", "g", "q", "?", "1", "2", "ctrl+p"} <= keys
         assert "tab / shift+tab" in keys
         # Made from the bindings: every key the footer can show has its line, with the same words.
         from stsdash.ui.screens.dashboard import DashboardScreen
@@ -448,7 +458,9 @@ async def test_command_palette_runs_actions(demo: DemoEnvironment, monkeypatch) 
         await pilot.press("ctrl+p", *"copy export")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await until(pilot, lambda: any("AWS_PROFILE=billing-session" in n for n in notes(app)),
+        await until(pilot, lambda: isinstance(app.screen, PickerScreen), what="the copy picker")
+        await pilot.press("enter")
+        await until(pilot, lambda: any("AWS_PROFILE='billing-session'" in n for n in notes(app)),
                     what="the palette command")
         await pilot.press("ctrl+p", *"refresh acme-security")
         await pilot.pause(0.5)

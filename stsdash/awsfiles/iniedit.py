@@ -33,7 +33,7 @@ DEFAULT_SECTION = "DEFAULT"
 _SECTCRE = re.compile(r"\[(?P<header>.+)\]")
 _OPTCRE = re.compile(r"(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$")
 _NONSPACE = re.compile(r"\S")
-_EOL = re.compile(r"\r\n|\r|\n")  # universal newlines: what ends a line when configparser reads the file
+_EOL_SPLIT = re.compile(r"(\r\n|\r|\n)")  # universal newlines: where configparser ends a line
 # configparser's DEFAULT section is merged into every section; parse it as a plain section instead.
 _NO_DEFAULT = "\x00stsdash-no-default-section"
 
@@ -79,14 +79,25 @@ class Document:
 
 
 def split_lines(text: str) -> list[Line]:
-    lines: list[Line] = []
-    pos = 0
-    for match in _EOL.finditer(text):
-        lines.append(Line(text[pos : match.start()], match.group()))
-        pos = match.end()
-    if pos < len(text):
-        lines.append(Line(text[pos:], ""))
-    return lines
+    texts, eols = split_text(text)
+    return [Line(t, e) for t, e in zip(texts, eols, strict=True)]
+
+
+def split_text(text: str) -> tuple[list[str], list[str]]:
+    """(line texts, their endings), split by universal newlines in one C-level pass (large files)."""
+    parts = _EOL_SPLIT.split(text)
+    texts, eols = parts[0::2], parts[1::2]
+    if texts[-1] == "":
+        texts.pop()  # the text ended with a line ending (or was empty)
+    else:
+        eols.append("")
+    return texts, eols
+
+
+def join_lines(texts: list[str], eols: list[str]) -> str:
+    parts: list[str] = [""] * (2 * len(texts))
+    parts[0::2], parts[1::2] = texts, eols
+    return "".join(parts)
 
 
 def parse(data: bytes, path: Path) -> Document:
@@ -97,8 +108,16 @@ def parse(data: bytes, path: Path) -> Document:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FileFormatError(path, None, "invalid UTF-8") from exc
-    lines = split_lines(text)
-    eol = next((line.eol for line in lines if line.eol), "\n")
+    return parse_lines(split_lines(text), path)
+
+
+def parse_lines(lines: list[Line], path: Path, eol: str | None = None) -> Document:
+    """`parse` for lines already split (a window of a large file starting at a header, or a whole file).
+
+    `eol` is the line ending for lines added later; default: the first one in `lines`.
+    """
+    if eol is None:
+        eol = next((line.eol for line in lines if line.eol), "\n")
     sections: list[Section] = []
     current: Section | None = None
     option: Option | None = None
@@ -240,6 +259,6 @@ def remove_section(doc: Document, sec: Section) -> None:
 
 
 def _reindex(doc: Document) -> None:
-    """Line indices moved: classify the edited text again (it is verified separately as well)."""
-    fresh = parse(doc.render(), Path("<edited>"))
-    doc.lines, doc.sections = fresh.lines, fresh.sections
+    """Line indices moved: classify the edited lines again (they are verified separately as well)."""
+    fresh = parse_lines(doc.lines, Path("<edited>"), doc.eol)
+    doc.sections = fresh.sections

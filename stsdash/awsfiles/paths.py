@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
-import pwd
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import pwd
+except ImportError:  # Windows: no passwd database; expanduser knows USERPROFILE there
+    pwd = None  # type: ignore[assignment]
 
 # posixpath.expandvars: `$NAME` or `${NAME}`; unknown variables are left as written.
 _VAR_RE = re.compile(r"\$(\w+|\{[^}]*\})", re.ASCII)
@@ -40,6 +44,13 @@ def aws_paths(env: Mapping[str, str] | None = None) -> AwsPaths:
 
 
 def _home(env: Mapping[str, str]) -> str:
+    if pwd is None:
+        # Windows: os.path.expanduser (what botocore calls) reads USERPROFILE, not HOME.
+        if env.get("USERPROFILE"):
+            return env["USERPROFILE"]
+        if env.get("HOMEPATH"):
+            return env.get("HOMEDRIVE", "") + env["HOMEPATH"]
+        return os.path.expanduser("~")
     home = env.get("HOME")
     if home:
         return home
@@ -62,6 +73,8 @@ def _expand(value: str, env: Mapping[str, str], home: str) -> str:
     head, sep, tail = value[1:].partition("/")
     if not head:
         base = home
+    elif pwd is None:
+        return os.path.expanduser(value)  # ~user: ntpath guesses a sibling of the current home
     else:
         try:
             base = pwd.getpwnam(head).pw_dir

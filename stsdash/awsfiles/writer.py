@@ -12,16 +12,12 @@ and the write is refused unless exactly the intended sections changed, in exactl
 from __future__ import annotations
 
 import contextlib
-import os
-import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stsdash.awsfiles import iniedit, rules
-from stsdash.awsfiles.atomic import atomic_write, resolve_target
-from stsdash.awsfiles.ini import read_ini
-from stsdash.awsfiles.iniedit import Document
+from stsdash.awsfiles import guard, iniedit, rules, snapshot
+from stsdash.awsfiles.atomic import resolve_target
 from stsdash.awsfiles.locking import locked
 from stsdash.creds import Credentials
 from stsdash.errors import CredentialsWriteError, FileFormatError, WriteRefused
@@ -67,13 +63,15 @@ class CredentialsWriter:
     def __init__(self, path: Path, *, lock_timeout: float = 15.0) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        # The last file read: `check` for every profile of a refresh, then `write`, parse it once.
+        self._known: snapshot.Snapshot | None = None
 
     def check(self, section: str) -> None:
         """Raise WriteRefused if `write()` would refuse this section as the file is now."""
         _check_section_name(self.path, section)
         target = resolve_target(self.path)
-        doc, own = self._load(target, section)
-        self._check_owned(doc, own, section)
+        snap = self._load(target, section)
+        self._check_owned(snap, section)
 
     def write(self, updates: Sequence[SectionUpdate]) -> None:
         """Write all `updates` in one atomic replace, or nothing at all."""
@@ -90,26 +88,19 @@ class CredentialsWriter:
             new_values[update.section] = _values_for(self.path, update.section, update.credentials)
             settings, removed[update.section] = _settings_for(self.path, update.section, update.settings)
             new_values[update.section].update(settings)
+        first = updates[0].section
         target = resolve_target(self.path)
         with self._locked(target):
-            doc, own = self._load(target, updates[0].section)
-            for name in new_values:
-                self._check_owned(doc, own, name)
-            old_bytes = doc.render()
-            try:
-                for name, values in new_values.items():
-                    iniedit.set_values(doc, name, values, remove=[_STALE_TOKEN, *removed[name]])
-            except FileFormatError as exc:
-                raise self._edit_refused(updates[0].section) from exc
-            expected = {name: dict(values) for name, values in own.items()}
-            for name, values in new_values.items():
-                gone = {_STALE_TOKEN, *removed[name]}
-                kept = {k: v for k, v in expected.get(name, {}).items() if k not in gone}
-                expected[name] = kept | values
-            new_bytes = doc.render()
-            self._verify(new_bytes, expected, updates[0].section)
-            if new_bytes != old_bytes:
-                self._commit(target, new_bytes)
+            previous: bytes | None = None
+            for _attempt in range(guard.ATTEMPTS):
+                snap = self._load(target, first, previous)
+                previous = snap.data
+                for name in new_values:
+                    self._check_owned(snap, name)
+                new_bytes = self._edited(snap, new_values, removed, first)
+                if new_bytes == snap.data or self._commit(snap, new_bytes):
+                    return
+            raise guard.kept_changing(self.path)
 
     def remove_section(self, section: str, *, expect_access_key_id: str) -> None:
         """Delete exactly `section`'s lines (after `keys import` has verified the keyring copy).
@@ -120,59 +111,56 @@ class CredentialsWriter:
         _check_section_name(self.path, section)
         target = resolve_target(self.path)
         with self._locked(target):
-            doc, own = self._load(target, section)
-            sec = doc.section(section)
-            if sec is None:
-                raise WriteRefused(
-                    self.path,
-                    section,
-                    "the section does not exist",
-                    hint="Nothing was removed; check the profile name.",
-                )
-            if own[section].get(_ACCESS_KEY) != expect_access_key_id:
-                raise WriteRefused(
-                    self.path,
-                    section,
-                    "its access key id is not the one that was imported",
-                    hint="The file changed meanwhile; run `stsdash keys import` again.",
-                )
-            try:
-                iniedit.remove_section(doc, sec)
-            except FileFormatError as exc:
-                raise self._edit_refused(section) from exc
-            expected = {name: values for name, values in own.items() if name != section}
-            new_bytes = doc.render()
-            self._verify(new_bytes, expected, section)
-            self._commit(target, new_bytes)
+            previous: bytes | None = None
+            for _attempt in range(guard.ATTEMPTS):
+                snap = self._load(target, section, previous)
+                previous = snap.data
+                if not snap.has_section(section):
+                    raise WriteRefused(
+                        self.path,
+                        section,
+                        "the section does not exist",
+                        hint="Nothing was removed; check the profile name.",
+                    )
+                start, end = snap.around(section)
+                own = self._own(snap, start, end, section)
+                if own[section].get(_ACCESS_KEY) != expect_access_key_id:
+                    raise WriteRefused(
+                        self.path,
+                        section,
+                        "its access key id is not the one that was imported",
+                        hint="The file changed meanwhile; run `stsdash keys import` again.",
+                    )
+                doc = snap.document(start, end)
+                sec = doc.section(section)
+                assert sec is not None  # the window holds the section's header
+                try:
+                    iniedit.remove_section(doc, sec)
+                except FileFormatError as exc:
+                    raise self._edit_refused(section) from exc
+                expected = {name: values for name, values in own.items() if name != section}
+                self._verify(snap, start, end, doc, expected, section)
+                if self._commit(snap, snap.replaced({(start, end): doc.lines})):
+                    return
+            raise guard.kept_changing(self.path)
 
     # -- internals ------------------------------------------------------------------------------------
 
     def _locked(self, target: Path) -> contextlib.AbstractContextManager[None]:
         return locked(self.path, target, self.lock_timeout)
 
-    def _load(self, target: Path, section: str) -> tuple[Document, dict[str, dict[str, str]]]:
+    def _load(self, target: Path, section: str, previous: bytes | None = None) -> snapshot.Snapshot:
         """Read and validate the file. Malformed files are refused, never rewritten."""
         try:
-            st = os.stat(target)
-        except FileNotFoundError:
-            st = None
-        except OSError as exc:
-            raise WriteRefused(self.path, section, f"cannot read the file: {exc.strerror or exc}") from exc
-        if st is not None and not stat.S_ISREG(st.st_mode):
-            raise WriteRefused(
-                self.path,
-                section,
-                f"{target} is not a regular file",
-                hint="Point AWS_SHARED_CREDENTIALS_FILE at a regular file.",
-            )
-        try:
-            read_ini(target)  # botocore-compatible validation with line numbers
-            data = target.read_bytes() if st is not None else b""
-            doc = iniedit.parse(data, target)
-            own = iniedit.own_values(doc.render(), target)
-        except FileNotFoundError:
-            doc, own = iniedit.parse(b"", target), {}
+            snap = guard.read_settled(self.path, target, previous, self._known)
         except FileFormatError as exc:
+            if "not a regular file" in exc.reason:
+                raise WriteRefused(
+                    self.path,
+                    section,
+                    exc.reason,
+                    hint="Point AWS_SHARED_CREDENTIALS_FILE at a regular file.",
+                ) from exc
             raise WriteRefused(
                 self.path,
                 section,
@@ -181,16 +169,30 @@ class CredentialsWriter:
             ) from exc
         except OSError as exc:
             raise WriteRefused(self.path, section, f"cannot read the file: {exc.strerror or exc}") from exc
-        return doc, own
+        guard.check_replaceable(self.path, section, snap.st)
+        self._known = snap
+        return snap
 
-    def _check_owned(self, doc: Document, own: dict[str, dict[str, str]], section: str) -> None:
-        spoiled = rules.defaults_problem(own.get(_CONFIGPARSER_DEFAULT, {}))
+    def _own(self, snap: snapshot.Snapshot, start: int, end: int, section: str) -> dict[str, dict[str, str]]:
+        try:
+            return snap.own_values(start, end)
+        except FileFormatError as exc:
+            raise WriteRefused(
+                self.path,
+                section,
+                f"the file is malformed ({exc.message})",
+                hint="Fix the file by hand; stsdash never rewrites a file botocore cannot parse.",
+            ) from exc
+
+    def _check_owned(self, snap: snapshot.Snapshot, section: str) -> None:
+        defaults = snap.ini.defaults.values if snap.ini.defaults is not None else {}
+        spoiled = rules.defaults_problem(defaults)
         if spoiled is not None:
             key, why = spoiled
             raise WriteRefused(self.path, section, why, hint=f"Remove {key} from [DEFAULT].")
-        if doc.section(section) is None:
+        if not snap.has_section(section):
             return  # a new section: ours from now on
-        values = own[section]
+        values = self._own(snap, *snap.window(section), section)[section]
         if rules.holds_long_term_keys(values):
             raise WriteRefused(self.path, section, "it holds long-term access keys", hint=_LONG_TERM_HINT)
         if not rules.is_managed(values):
@@ -201,10 +203,56 @@ class CredentialsWriter:
                 hint=_NOT_OURS_HINT,
             )
 
-    def _verify(self, new_bytes: bytes, expected: dict[str, dict[str, str]], section: str) -> None:
-        """botocore's parser must see exactly `expected`, section by section, in order."""
+    def _edited(
+        self,
+        snap: snapshot.Snapshot,
+        new_values: dict[str, dict[str, str]],
+        removed: dict[str, list[str]],
+        first: str,
+    ) -> bytes:
+        """The new file: each section written inside its own window, new sections after the last one."""
+        windows: dict[tuple[int, int], list[str]] = {}
+        appended = [name for name in new_values if not snap.has_section(name)]
+        for name in new_values:
+            if snap.has_section(name):
+                windows.setdefault(snap.window(name), []).append(name)
+        if appended:
+            windows.setdefault(snap.tail(), [])
+        edited: dict[tuple[int, int], list[iniedit.Line]] = {}
+        for (start, end), names in windows.items():
+            doc = snap.document(start, end)
+            expected = self._own(snap, start, end, first)
+            try:
+                for name in names:
+                    iniedit.set_values(doc, name, new_values[name], remove=[_STALE_TOKEN, *removed[name]])
+                if (start, end) == snap.tail():
+                    for name in appended:
+                        iniedit.append_section(doc, name, new_values[name])
+            except FileFormatError as exc:
+                raise self._edit_refused(first) from exc
+            for name in names:
+                gone = {_STALE_TOKEN, *removed[name]}
+                kept = {k: v for k, v in expected[name].items() if k not in gone}
+                expected[name] = kept | new_values[name]
+            if (start, end) == snap.tail():
+                expected.update((name, new_values[name]) for name in appended)
+            self._verify(snap, start, end, doc, expected, first)
+            edited[(start, end)] = doc.lines
+        return snap.replaced(edited)
+
+    def _verify(
+        self,
+        snap: snapshot.Snapshot,
+        start: int,
+        end: int,
+        doc: iniedit.Document,
+        expected: dict[str, dict[str, str]],
+        section: str,
+    ) -> None:
+        """botocore's parser must see exactly `expected` in the edited window (and the next header still a
+        header), section by section, in order."""
         try:
-            actual = iniedit.own_values(new_bytes, self.path)
+            actual = snap.own_values(start, end, doc.lines)
         except FileFormatError as exc:
             actual = {"<unparseable>": {"error": exc.reason}}
         if list(actual) != list(expected) or actual != expected:
@@ -218,9 +266,10 @@ class CredentialsWriter:
             hint="Nothing was written. Tidy the file by hand (no indented keys or headers) and retry.",
         )
 
-    def _commit(self, target: Path, data: bytes) -> None:
+    def _commit(self, snap: snapshot.Snapshot, data: bytes) -> bool:
+        """Replace the file with `data` if it is still the one read; False (nothing written) if not."""
         try:
-            atomic_write(target, data)
+            return guard.replace_if_unchanged(snap, data)
         except OSError as exc:
             raise CredentialsWriteError(
                 f"could not write {self.path}: {exc.strerror or exc}; the file is unchanged",

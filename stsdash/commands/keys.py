@@ -24,7 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp = sub.add_parser("import", help="move a profile's keys from the credentials file to the keyring")
     imp.add_argument("profile", metavar="PROFILE")
     imp.set_defaults(handler=run_import)
-    lst = sub.add_parser("list", help="list profiles whose keys are in the keyring")
+    lst = sub.add_parser(
+        "list",
+        help="list long-term keys (keyring and credentials file) with the account each belongs to",
+        description="List profiles with long-term keys: in the keyring, then in the AWS files, each with "
+        "the account it belongs to (STS GetAccessKeyInfo, cached for good).",
+    )
+    lst.add_argument("--no-lookup", action="store_true", help="show cached accounts only; no STS call")
     lst.set_defaults(handler=run_list)
     rem = sub.add_parser("remove", help="delete a profile's keys from the keyring")
     rem.add_argument("profile", metavar="PROFILE")
@@ -85,15 +91,36 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from stsdash.engine import RefreshEngine
+    from stsdash.errors import StsdashError
+    from stsdash.keyinfo import KeyAccounts
+    from stsdash.providers.endpoints import sts_client_for
     from stsdash.secrets import SecretStore
 
     store = SecretStore()
-    names = store.list_long_term()
-    if not names:
-        print("no keys in the keyring", file=sys.stderr)
-    for name in names:
-        creds = store.get_long_term(name)
-        print(f"{name}\t{creds.masked_key_id if creds else '?'}")
+    engine = RefreshEngine(secrets=store)
+    profiles = engine.load()
+    rows = []
+    for name in store.list_long_term():
+        rows.append((name, store.get_long_term(name), "keyring"))
+    for profile in profiles.profiles.values():
+        creds = profile.static_credentials
+        if creds is not None and not creds.is_temporary and profile.keys_in in ("credentials", "config"):
+            rows.append((profile.name, creds, profile.keys_in))
+    if not rows:
+        print("no long-term keys in the keyring or the AWS files", file=sys.stderr)
+    accounts = KeyAccounts()
+    for name, creds, where in rows:
+        account = "?"
+        if creds is not None:
+            account = accounts.cached(creds.access_key_id) or "?"
+            owner = profiles.profiles.get(name)
+            if account == "?" and not args.no_lookup and owner is not None:
+                try:
+                    account = accounts.lookup(sts_client_for(owner, profiles), creds)
+                except StsdashError as exc:
+                    account = f"? ({exc.message})"
+        print(f"{name}\t{creds.masked_key_id if creds else '?'}\t{where}\t{account}")
     return 0
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
+    from pathlib import Path
 
     from stsdash.profiles import Profile, ProfileSet, SsoSession
 
@@ -43,12 +44,22 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         doc = to_json(profiles, shown, now, settings.refresh_ahead)
         sys.stdout.write(dump_json(doc))
+        _warn_exposed(profiles.paths.credentials)
         return 0
     sys.stdout.write(render_table(profiles, shown, now, settings.refresh_ahead))
     for p in shown:
         for warning in p.warnings:
             print(f"warning: profile {p.name}: {warning}", file=sys.stderr)
+    _warn_exposed(profiles.paths.credentials)
     return 0
+
+
+def _warn_exposed(path: Path) -> None:
+    from stsdash.awsfiles.perms import exposed_credentials
+
+    warning = exposed_credentials(path)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def dump_json(doc: dict[str, list[dict[str, Any]]]) -> str:

@@ -120,6 +120,8 @@ class TerminalCodes:
 
 
 def has_tty() -> bool:
+    if os.name == "nt":  # no /dev/tty; getpass reads the console itself
+        return sys.stdin.isatty()
     try:
         fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
@@ -137,16 +139,24 @@ def prompt_code(request: MfaRequest) -> str | None:
         lines.append(f"  ({request.reason})")
     if request.last_error:
         lines.append(f"  attempt {request.attempt}: the last code failed: {request.last_error}")
-    with open("/dev/tty", "w") as tty:
-        tty.write("\n".join(lines) + "\n")
+    _to_terminal("\n".join(lines) + "\n")
     while True:
         code = getpass.getpass("MFA code (empty to skip): ").strip()
         if not code:
             return None
         if _CODE.fullmatch(code):
             return code
-        with open("/dev/tty", "w") as tty:
-            tty.write("  a code is exactly 6 digits\n")
+        _to_terminal("  a code is exactly 6 digits\n")
+
+
+def _to_terminal(text: str) -> None:
+    """The terminal even when stdout/stderr are redirected (Windows has no /dev/tty: stderr there)."""
+    if os.name == "nt":
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        return
+    with open("/dev/tty", "w") as tty:
+        tty.write(text)
 
 
 def describe(result: RefreshResult) -> str:

@@ -1,4 +1,4 @@
-"""StsClient: the four STS calls stsdash needs, spoken in the Query protocol exactly like botocore.
+"""StsClient: the STS calls stsdash makes, spoken in the Query protocol exactly like botocore.
 
 Requests are POSTed as pre-encoded form bytes and signed with SigV4 over
 `content-type;host;x-amz-date[;x-amz-security-token]`, the header set botocore signs, so a request
@@ -8,8 +8,6 @@ from stsdash is byte-for-byte what the AWS CLI would send (apart from unsigned t
 from __future__ import annotations
 
 import contextlib
-import re
-import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import quote, urlsplit
@@ -18,7 +16,7 @@ import requests
 from requests_aws4auth import AWS4Auth
 
 from stsdash.creds import Credentials, Identity
-from stsdash.errors import MfaCodeError, NetworkError, ProviderError
+from stsdash.errors import ProviderError
 from stsdash.providers import stsxml
 from stsdash.providers.base import ProviderResult
 from stsdash.providers.http import (
@@ -28,28 +26,27 @@ from stsdash.providers.http import (
     make_session,
     send_with_retries,
 )
+from stsdash.providers.sts_errors import (
+    THROTTLE_CODES,
+    TRANSIENT_CODES,
+    map_error,
+    network_error,
+    network_failure_kind,
+)
+from stsdash.providers.sts_inputs import (
+    ACCESS_KEY_ID_RE,
+    EXTERNAL_ID_RE,
+    FEDERATED_NAME_RE,
+    MAX_TAGS,
+    PROVIDER_ARN_RE,
+    SESSION_NAME_RE,
+    StsInputs,
+)
 
 API_VERSION = "2011-06-15"
 CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 SIGNED_HEADERS = frozenset({"content-type", "host", "x-amz-date", "x-amz-security-token"})
-THROTTLE_CODES = frozenset(
-    {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
-)
-TRANSIENT_CODES = frozenset({"IDPCommunicationError", "ServiceUnavailable", "InternalFailure"})
 _UNRESERVED = "-_.~"
-
-# Input rules from the STS API reference; checked before sending so the user gets a precise message.
-_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
-_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
-_SERIAL = re.compile(r"[\w+=/:,.@-]{9,256}", re.ASCII)
-_TOKEN_CODE = re.compile(r"[0-9]{6}", re.ASCII)
-_TAG_KEY = re.compile(r"[\w\s.:/=+\-@]{1,128}")
-_TAG_VALUE = re.compile(r"[\w\s.:/=+\-@]{0,256}")
-_ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+", re.ASCII)
-MAX_TAGS = 50
-_PROVIDER_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:saml-provider/[\w.-]{1,128}", re.ASCII)
-MAX_POLICY_ARNS = 10
-MAX_POLICY_CHARS = 2048  # the plaintext of the inline session policy
 
 
 def encode_form(params: Sequence[tuple[str, str]]) -> bytes:
@@ -82,7 +79,7 @@ class StsSigV4Auth(AWS4Auth):
         return req
 
 
-class StsClient:
+class StsClient(StsInputs):
     """One STS endpoint. Thread-safe: every call signs a fresh request; the Session pools connections."""
 
     def __init__(
@@ -172,7 +169,7 @@ class StsClient:
                 raise self._invalid(f"transitive tag key {key!r} is not one of the session tags")
             params.append((f"TransitiveTagKeys.member.{n}", key))
         if external_id is not None:
-            if not _EXTERNAL_ID.fullmatch(external_id):
+            if not EXTERNAL_ID_RE.fullmatch(external_id):
                 raise self._invalid(
                     "external_id must be 2–1224 characters of letters, digits and +=,.@:/_-",
                     hint="Fix external_id in the profile; the role's trust policy expects the exact value.",
@@ -180,7 +177,7 @@ class StsClient:
             params.append(("ExternalId", external_id))
         params += self._mfa_params(serial_number, token_code)
         if source_identity is not None:
-            if not _SESSION_NAME.fullmatch(source_identity) or source_identity.lower().startswith("aws:"):
+            if not SESSION_NAME_RE.fullmatch(source_identity) or source_identity.lower().startswith("aws:"):
                 raise self._invalid(
                     "source_identity must be 2–64 characters of letters, digits and +=,.@_- "
                     "and must not start with 'aws:'"
@@ -237,7 +234,7 @@ class StsClient:
         """Unsigned by design, like web identity: the base64 SAMLResponse is the credential."""
         if not 4 <= len(saml_assertion) <= 100000:
             raise self._invalid("the SAML assertion must be 4–100000 base64 characters")
-        if not _PROVIDER_ARN.fullmatch(principal_arn):
+        if not PROVIDER_ARN_RE.fullmatch(principal_arn):
             raise self._invalid(
                 f"principal_arn {principal_arn!r} is not a SAML provider ARN",
                 hint="Expected arn:aws:iam::123456789012:saml-provider/NAME.",
@@ -262,94 +259,67 @@ class StsClient:
         with self._response_errors():
             return stsxml.caller_identity_from_result(result)
 
-    # -- validation ---------------------------------------------------------------------------------
+    def get_federation_token(
+        self,
+        creds: Credentials,
+        *,
+        name: str,
+        duration_seconds: int | None = None,
+        policy: str | None = None,
+        policy_arns: Sequence[str] | None = None,
+    ) -> ProviderResult:
+        """Federated-user credentials from an IAM user's long-term keys (what the console accepts).
 
-    def _invalid(self, message: str, *, hint: str | None = None) -> ProviderError:
-        return ProviderError(message, profile=self.profile, code="InvalidParameter", hint=hint)
-
-    def _duration(self, seconds: int, low: int, high: int) -> int:
-        if isinstance(seconds, bool) or not isinstance(seconds, int) or not low <= seconds <= high:
-            raise self._invalid(
-                f"duration_seconds {seconds!r} is out of range: STS accepts {low}–{high}",
-                hint="Fix duration_seconds in the profile or in stsdash settings.",
-            )
-        return seconds
-
-    def _role_arn(self, arn: str) -> str:
-        if not (20 <= len(arn) <= 2048 and _ROLE_ARN.fullmatch(arn)):
-            raise self._invalid(
-                f"role_arn {arn!r} is not an IAM role ARN",
-                hint="Expected arn:aws:iam::123456789012:role/NAME (or another partition).",
-            )
-        return arn
-
-    def _policy_params(self, policy: str | None, policy_arns: Sequence[str] | None) -> list[tuple[str, str]]:
-        """Session policies: an inline JSON document and up to 10 managed policy ARNs."""
-        params: list[tuple[str, str]] = []
-        if policy is not None:
-            if not 1 <= len(policy) <= MAX_POLICY_CHARS:
-                raise self._invalid(
-                    f"the session policy is {len(policy)} characters; STS accepts at most {MAX_POLICY_CHARS}",
-                    hint="Shorten the policy (fewer statements, wildcards) or use policy_arns instead.",
-                )
-            params.append(("Policy", policy))
-        arns = list(policy_arns or ())
-        if len(arns) > MAX_POLICY_ARNS:
-            raise self._invalid(f"{len(arns)} policy ARNs given; STS accepts at most {MAX_POLICY_ARNS}")
-        for n, arn in enumerate(arns, 1):
-            if not 20 <= len(arn) <= 2048 or not arn.startswith("arn:"):
-                raise self._invalid(f"policy ARN {arn!r} is not a valid ARN")
-            params.append((f"PolicyArns.member.{n}.arn", arn))
-        return params
-
-    def _session_name(self, name: str) -> str:
-        if not _SESSION_NAME.fullmatch(name):
-            raise self._invalid(
-                f"role_session_name {name!r} is invalid: use 2–64 characters of letters, digits and +=,.@_-",
-                hint="Fix role_session_name in the profile or in stsdash settings.",
-            )
-        return name
-
-    def _mfa_params(self, serial_number: str | None, token_code: str | None) -> list[tuple[str, str]]:
-        if serial_number is None and token_code is None:
-            return []
-        if serial_number is None:
-            raise self._invalid("an MFA code was given but the profile has no mfa_serial")
-        if not _SERIAL.fullmatch(serial_number):
-            raise self._invalid(
-                f"mfa_serial {serial_number!r} is invalid",
-                hint="Use the device ARN (arn:aws:iam::123456789012:mfa/NAME) or a hardware serial.",
-            )
-        if token_code is None:
-            raise MfaCodeError(
-                "an MFA code is required for this call", profile=self.profile, code="MfaRequired"
-            )
-        code = token_code.strip()
-        if not _TOKEN_CODE.fullmatch(code):
-            raise MfaCodeError(
-                "the MFA code must be exactly 6 digits",
+        Without a session policy the federated session has no permissions at all; with one, it has the
+        intersection of the user's policies and the session policy.
+        """
+        if creds.session_token:
+            raise ProviderError(
+                "GetFederationToken needs long-term keys, but the credentials are temporary",
                 profile=self.profile,
-                code="InvalidParameter",
-                hint="Enter the current 6-digit code from the device.",
+                code="AccessDenied",
+                hint="Use the IAM user's access keys (AKIA…), not a session.",
             )
-        return [("SerialNumber", serial_number), ("TokenCode", code)]
+        if not FEDERATED_NAME_RE.fullmatch(name):
+            raise self._invalid(
+                f"federated user name {name!r} is invalid: 2–32 characters of letters, digits and +=,.@_-"
+            )
+        params = [("Name", name), *self._policy_params(policy, policy_arns)]
+        if duration_seconds is not None:
+            params.append(("DurationSeconds", str(self._duration(duration_seconds, 900, 129600))))
+        result = self._call("GetFederationToken", params, creds, mfa=False)
+        with self._response_errors():
+            user = _child_text(result, "FederatedUser", "Arn")
+            identity = None
+            if user:
+                account = user.split(":")[4] if user.count(":") >= 5 else ""
+                user_id = _child_text(result, "FederatedUser", "FederatedUserId") or ""
+                identity = Identity(account, user, user_id)
+            return ProviderResult(stsxml.credentials_from_result(result, "GetFederationToken"), identity)
 
-    def _tags(self, tags: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> list[tuple[str, str]]:
-        if not tags:
-            return []
-        items = list(tags.items()) if isinstance(tags, Mapping) else [tuple(pair) for pair in tags]
-        if len(items) > MAX_TAGS:
-            raise self._invalid(f"{len(items)} session tags given; STS accepts at most {MAX_TAGS}")
-        seen: set[str] = set()
-        for key, value in items:
-            if not _TAG_KEY.fullmatch(key) or key.lower().startswith("aws:"):
-                raise self._invalid(f"session tag key {key!r} is invalid (1–128 characters, not 'aws:')")
-            if not _TAG_VALUE.fullmatch(value):
-                raise self._invalid(f"session tag {key!r} has an invalid value (at most 256 characters)")
-            if key.lower() in seen:
-                raise self._invalid(f"session tag key {key!r} appears twice (keys are case-insensitive)")
-            seen.add(key.lower())
-        return [(str(k), str(v)) for k, v in items]
+    def decode_authorization_message(self, creds: Credentials, encoded_message: str) -> str:
+        """The JSON document behind an "Encoded authorization failure message" (needs
+        sts:DecodeAuthorizationMessage)."""
+        message = encoded_message.strip()
+        if not 1 <= len(message) <= 10240:
+            raise self._invalid("the encoded message must be 1–10240 characters")
+        result = self._call("DecodeAuthorizationMessage", [("EncodedMessage", message)], creds, mfa=False)
+        with self._response_errors():
+            decoded = _child_text(result, "DecodedMessage")
+            if decoded is None:
+                raise ProviderError("DecodeAuthorizationMessage response lacks DecodedMessage")
+            return decoded
+
+    def get_access_key_info(self, creds: Credentials, access_key_id: str) -> str:
+        """The account that owns `access_key_id` (any caller may ask; no permission needed)."""
+        if not ACCESS_KEY_ID_RE.fullmatch(access_key_id):
+            raise self._invalid(f"{access_key_id!r} is not an access key id (16–128 letters and digits)")
+        result = self._call("GetAccessKeyInfo", [("AccessKeyId", access_key_id)], creds, mfa=False)
+        with self._response_errors():
+            account = _child_text(result, "Account")
+            if not account:
+                raise ProviderError("GetAccessKeyInfo response lacks Account")
+            return account
 
     @contextlib.contextmanager
     def _response_errors(self) -> Iterator[None]:
@@ -432,161 +402,11 @@ class StsClient:
         raise map_error(info, status=response.status_code, action=action, profile=self.profile)
 
 
-# -- error mapping ----------------------------------------------------------------------------------
-
-
-def map_error(info: stsxml.StsErrorInfo, *, status: int, action: str, profile: str | None) -> ProviderError:
-    """Turn an STS ErrorResponse into a user-facing error with a hint per documented code."""
-    code, text = info.code, info.message
-    low = text.lower()
-    said = f"{action} failed: {code}: {text}" if text else f"{action} failed: {code}"
-
-    def err(hint: str, cls: type[ProviderError] = ProviderError, retryable: bool = False) -> ProviderError:
-        return cls(said, profile=profile, code=code, hint=hint, retryable=retryable)
-
-    if code == "AccessDenied":
-        if "invalid mfa one time pass code" in low:
-            return err(
-                "The MFA code was wrong or already used (each code works once). "
-                "Wait for the next code on the device and enter it.",
-                MfaCodeError,
-            )
-        if "unable to validate mfa code" in low:
-            return err(
-                "STS could not validate the code for this device: check mfa_serial; it must be the "
-                "TOTP device assigned to the user whose keys sign the call."
-            )
-        if "getsessiontoken with session credentials" in low:
-            return err("GetSessionToken needs the IAM user's long-term keys, not temporary ones.")
-        if "not authorized to perform" in low:
-            return err(
-                "Check the role's trust policy and the caller's sts:AssumeRole permission; if the role "
-                "requires MFA, set mfa_serial on the profile (and external_id if the trust policy needs one)."
-            )
-        return err("The caller is not allowed to do this; check its IAM policies.")
-    if code == "ExpiredToken":
-        return err(
-            "The credentials that signed the call have expired: refresh the source profile, or remove a "
-            "stale aws_session_token that sits next to new keys."
-        )
-    if code == "ExpiredTokenException":
-        if action == "AssumeRoleWithSAML":
-            return err("The SAML assertion has expired (they last minutes): sign in to the identity "
-                       "provider again for a fresh one, then refresh.")
-        return err("The web identity token has expired: renew the token file, then refresh.")
-    if code == "InvalidClientTokenId":
-        return err(
-            "The access key (or session token) is unknown to AWS, deleted or deactivated: update the "
-            "source profile's keys. Regional tokens are also rejected by a different partition."
-        )
-    if code == "SignatureDoesNotMatch":
-        if "signature expired" in low or "signature not yet current" in low:
-            return err(
-                "This computer's clock is off by more than 15 minutes: synchronise it (NTP) and retry."
-            )
-        return err(
-            "The secret access key does not match the access key id: fix the source profile's "
-            "aws_secret_access_key."
-        )
-    if code == "ValidationError":
-        if "maxsessionduration" in low:
-            return err(
-                "Lower duration_seconds (or stsdash role_duration) to at most the role's "
-                "MaxSessionDuration, or raise that limit on the role."
-            )
-        if "role chaining" in low or "1 hour session limit" in low:
-            return err(
-                "A role assumed with another role's credentials lasts at most 1 hour: set "
-                "duration_seconds = 3600 or less for this profile."
-            )
-        return err("A request parameter was rejected; check the profile's settings.")
-    if code == "RegionDisabledException":
-        return err(
-            "STS is not activated in this region for the account: activate it in IAM account settings, "
-            "or set another region for the profile."
-        )
-    if code in THROTTLE_CODES:
-        return err("STS is rate-limiting these calls: wait a minute and retry.", retryable=True)
-    if code == "InvalidIdentityToken":
-        return err("The web identity token or SAML assertion was rejected: check the token file and the "
-                   "role's OIDC provider, or get a fresh assertion from the identity provider.")
-    if code == "IDPRejectedClaim":
-        return err("The identity provider's token claims do not satisfy the role's trust policy.")
-    if code == "IDPCommunicationError":
-        return err("STS could not reach the identity provider; retry later.", retryable=True)
-    if code in ("MalformedPolicyDocument", "PackedPolicyTooLarge"):
-        from stsdash.policies import policy_error_hint
-
-        return err(policy_error_hint(code, text))
-    if status >= 500 or code in TRANSIENT_CODES:
-        return err("STS had an internal problem; retry later.", retryable=True)
-    return err("See the AWS STS documentation for this error code.")
-
-
-def _chain(exc: BaseException) -> Iterable[BaseException]:
-    seen: set[int] = set()
-    stack = [exc]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        stack += [a for a in current.args if isinstance(a, BaseException)]
-        for attr in ("reason", "__cause__", "__context__"):
-            value = getattr(current, attr, None)
-            if isinstance(value, BaseException):
-                stack.append(value)
-
-
-def network_failure_kind(exc: BaseException) -> str:
-    """refused | dns | connect-timeout | read-timeout | reset | ssl | proxy | other."""
-    import urllib3.exceptions as u3
-
-    if isinstance(exc, requests.exceptions.ProxyError):
-        return "proxy"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "ssl"
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "connect-timeout"
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return "read-timeout"
-    chain = list(_chain(exc))
-    if any(isinstance(e, socket.gaierror | u3.NameResolutionError) for e in chain):
-        return "dns"
-    if any(isinstance(e, ConnectionRefusedError) for e in chain):
-        return "refused"
-    if any(isinstance(e, ConnectionResetError | ConnectionAbortedError | BrokenPipeError) for e in chain):
-        return "reset"
-    if any(isinstance(e, u3.ProtocolError) for e in chain):
-        return "reset"
-    if any(isinstance(e, TimeoutError | u3.TimeoutError) for e in chain):
-        return "read-timeout"
-    return "other"
-
-
-_NETWORK_TEXT = {
-    "refused": ("connection refused", "Nothing is listening there: check endpoint_url / the region."),
-    "dns": ("host name not found (DNS)", "Check the region, endpoint_url and your network/DNS."),
-    "connect-timeout": ("timed out connecting", "Check your network, VPN and proxy settings."),
-    "read-timeout": ("timed out waiting for the answer", "STS or a proxy is slow; retry later."),
-    "reset": ("connection reset", "A proxy or firewall dropped the connection; retry."),
-    "ssl": (
-        "TLS certificate verification failed",
-        "Set AWS_CA_BUNDLE or the profile's ca_bundle to your organisation's CA bundle.",
-    ),
-    "proxy": ("the proxy refused or failed", "Check HTTPS_PROXY / NO_PROXY."),
-    "other": ("network error", "Check your network and endpoint_url."),
-}
-
-
-def network_error(exc: BaseException, endpoint_url: str, action: str, profile: str | None) -> NetworkError:
-    kind = network_failure_kind(exc)
-    what, hint = _NETWORK_TEXT[kind]
-    return NetworkError(
-        f"{action}: cannot reach STS at {endpoint_url}: {what}",
-        profile=profile,
-        code=kind,
-        hint=hint,
-        retryable=kind not in ("dns", "ssl"),
-    )
+def _child_text(parent: stsxml.ET.Element, *path: str) -> str | None:
+    """Text of the first element along `path` (local names, any namespace), or None."""
+    node: stsxml.ET.Element | None = parent
+    for name in path:
+        if node is None:
+            return None
+        node = next((el for el in node if el.tag.rsplit("}", 1)[-1] == name), None)
+    return None if node is None else (node.text or "")

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stsdash.awsfiles import configblock
-from stsdash.errors import UsageError
+from stsdash.awsfiles import configblock, rules
+from stsdash.errors import UsageError, WriteRefused
 
 if TYPE_CHECKING:
     from stsdash.profiles import SsoSession
@@ -49,22 +49,27 @@ class SyncPlan:
     region: str | None
     add: list[PlannedProfile] = field(default_factory=list)  # everything the block will hold
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (profile name, why)
+    config_path: Path | str = "config"
 
     def body(self) -> str:
-        """The block's content: one `[profile …]` per role, the markers added by configblock."""
+        """The block's content: one `[profile …]` per role, the markers added by configblock.
+
+        Every name and value goes through configblock.profile_lines (the shared rules): a portal answer
+        holding a line break or control character is refused there, and nothing is written.
+        """
         lines = [
-            f"# {len(self.add)} profiles from `stsdash sso sync {self.session}`; edits here are replaced."
+            f"# {len(self.add)} profiles from `stsdash sso sync {rules.escaped(self.session)}`; "
+            "edits here are replaced."
         ]
         for p in self.add:
-            lines += [
-                "",
-                f"[profile {p.name}]",
-                f"sso_session = {self.session}",
-                f"sso_account_id = {p.account_id}",
-                f"sso_role_name = {p.role_name}",
-            ]
+            values = {
+                "sso_session": self.session,
+                "sso_account_id": p.account_id,
+                "sso_role_name": p.role_name,
+            }
             if self.region:
-                lines.append(f"region = {self.region}")
+                values["region"] = self.region
+            lines += ["", *configblock.profile_lines(p.name, values, self.config_path)]
         return "\n".join(lines) + "\n"
 
 
@@ -144,10 +149,12 @@ def plan(
         for name, keys in outside.items()
         if keys.get("sso_account_id") and keys.get("sso_role_name")
     }
+    for assignment in assignments:
+        _check_assignment(assignment, config_path)
     ordered = sorted(assignments, key=lambda a: (a.account_name.lower(), a.account_id, a.role_name))
     names = [profile_name(template, a, session.name) for a in ordered]
     clashes = Counter(names)
-    result = SyncPlan(session=session.name, region=session.region)
+    result = SyncPlan(session=session.name, region=session.region, config_path=config_path)
     used: set[str] = set()
     for assignment, name in zip(ordered, names, strict=True):
         if clashes[name] > 1:  # two accounts with one name: make each unique, predictably
@@ -174,13 +181,32 @@ def plan(
     return result
 
 
+def _check_assignment(assignment: Assignment, config_path: Path | str) -> None:
+    """Refuse the whole sync when the portal names an account or role that cannot be written as is.
+
+    A line break in `roleName` would otherwise add lines of the portal's choosing to ~/.aws/config (a
+    `[default]` with a credential_process, say). Values are never echoed, only escaped ids.
+    """
+    checks = (("sso_account_id", assignment.account_id), ("sso_role_name", assignment.role_name))
+    for key, value in checks:
+        problem = rules.value_problem(key, value)
+        if problem:
+            raise WriteRefused(
+                config_path,
+                f"account {rules.escaped(assignment.account_id)[:40]}",
+                f"the SSO portal's {'accountId' if key == 'sso_account_id' else 'roleName'}: {problem}",
+                hint="Nothing was written. The portal's answer is not a valid account or role; "
+                "ask its administrator, or sync again later.",
+            )
+
+
 def preview(config_path: Path, session: SsoSession, sync_plan: SyncPlan) -> str:
     """A unified diff of the config file before and after applying the plan ("" when nothing changes)."""
     try:
         old = config_path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         old = ""
-    new = configblock.render(old, session.name, sync_plan.body())
+    new = configblock.render(old, session.name, sync_plan.body(), config_path)
     return "".join(
         difflib.unified_diff(
             old.splitlines(keepends=True),

@@ -158,26 +158,29 @@ class StsdashApp(App[None]):
         self.call_from_thread(self.notify, path, title="Screenshot saved", markup=False, timeout=8)
 
     # ---- the clipboard --------------------------------------------------------------------------
-    def copy_text(self, text: str) -> None:
-        """`c`: a clipboard tool when there is one, else OSC 52 (which nothing can confirm); the lines
-        are shown either way, so they can be copied by hand."""
-        self._copy_worker(text, clipboard_tool())
+    def copy_text(self, text: str, *, shown: str | None = None, label: str | None = None) -> None:
+        """`c`: a clipboard tool when there is one, else OSC 52 (which nothing can confirm). The lines
+        are shown either way (`shown`: the same with secrets masked), so they can be copied by hand."""
+        self._copy_worker(text, shown if shown is not None else text, label, clipboard_tool())
 
     @work(thread=True, group="copy", exit_on_error=False)
-    def _copy_worker(self, text: str, tool: tuple[str, ...] | None) -> None:
+    def _copy_worker(self, text: str, shown: str, label: str | None, tool: tuple[str, ...] | None) -> None:
         failed = copy_with_tool(text, tool) if tool is not None else None
-        self.call_from_thread(self._copied, text, tool, failed)
+        self.call_from_thread(self._copied, text, shown, label, tool, failed)
 
-    def _copied(self, text: str, tool: tuple[str, ...] | None, failed: str | None) -> None:
+    def _copied(self, text: str, shown: str, label: str | None, tool: tuple[str, ...] | None,
+                failed: str | None) -> None:
+        of = f" ({label})" if label else ""
         if tool is not None and failed is None:
-            self.notify(text, title=f"Copied with {os.path.basename(tool[0])}", markup=False, timeout=6)
+            self.notify(shown, title=f"Copied with {os.path.basename(tool[0])}{of}", markup=False, timeout=6)
             return
         why = f"{failed}. " if failed else ""
         if self.is_headless:
-            self.notify(text, title=f"{why}No clipboard here: the lines to copy", markup=False, timeout=12)
+            self.notify(shown, title=f"{why}No clipboard here{of}: copy these lines", markup=False,
+                        timeout=12)
             return
         self.copy_to_clipboard(text)
-        self.notify(text, title=f"{why}Sent to the terminal's clipboard (OSC 52; not every terminal "
+        self.notify(shown, title=f"{why}Sent to the terminal's clipboard{of} (OSC 52; not every terminal "
                     "accepts it)", markup=False, timeout=10)
 
     def ask_mfa_code(self, request: MfaRequest) -> str | None:

@@ -11,6 +11,11 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 if TYPE_CHECKING:
     from stsdash.ui.app import StsdashApp
 
+# Commands with no key of their own: only in the palette.
+PALETTE_ONLY: tuple[tuple[str, str, str], ...] = (
+    ("Decode an authorization failure", "decode", "paste an encoded message; DecodeAuthorizationMessage"),
+)
+
 # Already in the palette as system commands (Quit), or not an action to run from it.
 _LEFT_OUT = frozenset({"app.quit", "command_palette", "clear_filter", "help_close"})
 
@@ -28,7 +33,7 @@ class DashboardCommands(Provider):
                 continue
             title = text.split(":")[0].split(" (")[0]
             out.append((title[:1].upper() + title[1:], action, f"{key}: {text}"))
-        return out
+        return out + list(PALETTE_ONLY)
 
     def _run(self, action: str) -> None:
         self.stsdash.call_later(self.stsdash.dashboard.run_action, action)

@@ -29,6 +29,7 @@ from stsdash.ui.screens.dashboard_work import DashboardWork
 from stsdash.ui.screens.details import DetailsScreen, profile_sections, session_sections
 from stsdash.ui.screens.help import HelpScreen
 from stsdash.ui.screens.sso_login import SsoLoginScreen
+from stsdash.ui.screens.verbs import Verbs
 from stsdash.ui.search import ProfileIndex
 from stsdash.ui.welcome import welcome_text
 from stsdash.ui.widgets.footer import SettlingFooter
@@ -51,7 +52,11 @@ class DashboardScreen(DashboardWork):
         Binding("slash", "filter", "Filter", key_display="/",
                 tooltip="filter: fuzzy, by name, account id, role or kind (escape clears)"),
         Binding("w", "whoami", "Who am I", tooltip="who am I: GetCallerIdentity for the selected profile"),
-        Binding("c", "copy", "Copy", tooltip="copy export lines for the selected profile's target"),
+        Binding("c", "copy", "Copy",
+                tooltip="copy exports (AWS_PROFILE or the keys) for sh, fish, powershell, dotenv or json"),
+        Binding("o", "console", "Console", tooltip="open the AWS console signed in as the selected profile"),
+        Binding("g", "region", "Region",
+                tooltip="choose the selected profile's region for this session (used by c and o)"),
         Binding("tab", "next_tab", "Switch table", show=False,
                 tooltip="switch between the profiles and SSO sessions tables"),
         Binding("shift+tab", "next_tab", "Switch table", show=False),
@@ -70,6 +75,7 @@ class DashboardScreen(DashboardWork):
         self._index: ProfileIndex | None = None
         self._detail_text = ""
         self._keys_state: tuple | None = None
+        self.verbs = Verbs(self)  # copy, console, region and decode (stsdash/ui/screens/verbs.py)
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
         """Plain text by default: profile names, sections like [x-session] and STS messages are data."""
@@ -244,7 +250,7 @@ class DashboardScreen(DashboardWork):
         sessions = self._sessions_active()
         if action == "sso_login":
             return self._selected_session() is not None
-        if action in ("whoami", "copy"):
+        if action in ("whoami", "copy", "console", "region", "decode"):
             return not sessions and self._selected_profile() is not None
         return True
 
@@ -334,7 +340,7 @@ class DashboardScreen(DashboardWork):
             return
         state = self.states.setdefault(profile.name, RowState())
         sections = profile_sections(profile, state, self.profiles, now)
-        self.app.push_screen(DetailsScreen(profile.name, sections))
+        self.app.push_screen(self.verbs.details_screen(profile, sections))
 
     @on(LiveTable.RowSelected)
     def _row_selected(self, event: LiveTable.RowSelected) -> None:
@@ -378,7 +384,22 @@ class DashboardScreen(DashboardWork):
     def action_copy(self) -> None:
         profile = self._selected_profile()
         if profile is not None:
-            self.app.copy_text("\n".join(export_lines(profile)))
+            self.verbs.copy(profile)
+
+    def action_console(self) -> None:
+        profile = self._selected_profile()
+        if profile is not None:
+            self.verbs.console(profile)
+
+    def action_region(self) -> None:
+        profile = self._selected_profile()
+        if profile is not None:
+            self.verbs.pick_region(profile)
+
+    def action_decode(self) -> None:
+        profile = self._selected_profile()
+        if profile is not None:
+            self.verbs.decode(profile)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.key_help()))
@@ -400,11 +421,3 @@ class DashboardScreen(DashboardWork):
             entries.append((" / ".join(keys), action, text))
         entries.append(("ctrl+p", "command_palette", "command palette: every action by name"))
         return entries
-
-
-def export_lines(profile: Profile) -> list[str]:
-    """What to paste into a shell to use the profile's fresh keys: names only, never a secret."""
-    lines = [f"export AWS_PROFILE={profile.target or profile.name}"]
-    if profile.region:
-        lines.append(f"export AWS_REGION={profile.region}")
-    return lines

@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from stsdash.autorefresh import AutoRefreshPolicy
 from stsdash.awsfiles import watch
+from stsdash.awsfiles.perms import exposed_credentials
 from stsdash.timeutil import format_utc
 from stsdash.ui.messages import (
     IdentityResult,
@@ -48,6 +49,7 @@ class DashboardWork(Screen[None]):
         self._spinner_timer: Timer | None = None
         self._auto = AutoRefreshPolicy()
         self._loaded_signature: tuple | None = None  # file mtimes as of the last load (worker-owned)
+        self._exposed_warning: str | None = None  # credentials file readable by others (worker-owned)
         self._stop = threading.Event()  # set when the screen goes away: the file poller ends at once
 
     def on_unmount(self) -> None:
@@ -81,6 +83,13 @@ class DashboardWork(Screen[None]):
             self.post_message(LoadFailed(exc))
             return
         self._loaded_signature = signature or watch.signature(loaded.paths)
+        exposed = exposed_credentials(loaded.paths.credentials)
+        if exposed != self._exposed_warning:  # said once, and again only when it changes
+            self._exposed_warning = exposed
+            if exposed:
+                self.app.call_from_thread(
+                    self.notify, exposed, title="Credentials file", severity="warning", timeout=20
+                )
         self.post_message(ProfilesLoaded(loaded))
 
     def on_profiles_loaded(self, message: ProfilesLoaded) -> None:
