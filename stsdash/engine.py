@@ -31,6 +31,7 @@ from stsdash.timeutil import utcnow
 if TYPE_CHECKING:
     from stsdash.awsfiles.paths import AwsPaths
     from stsdash.profiles import ProfileSet
+    from stsdash.saml.session import SamlPrompt
     from stsdash.secrets import SecretStore
     from stsdash.settings import Settings
 
@@ -100,8 +101,12 @@ class RefreshEngine:
         *,
         code_provider: CodeProvider,
         on_result: Callable[[RefreshResult], None] | None = None,
+        saml_prompt: SamlPrompt | None = None,
     ) -> list[RefreshResult]:
-        results, _ = flow.refresh(self.services, self.load(), self._writer(), names, code_provider, on_result)
+        """`saml_prompt` asks a person for a SAML assertion or role when a SAML profile needs one."""
+        results, _ = flow.refresh(
+            self.services, self.load(), self._writer(), names, code_provider, on_result, saml_prompt
+        )
         return results
 
     def whoami(self, name: str) -> Identity:

@@ -290,6 +290,10 @@ class StsProxy:
             return
 
         denial = self._check(handler, parts.path, parts.query, body, params, auth, key_id)
+        if denial is None and action == "AssumeRoleWithSAML":
+            from stsdash_demo.samlcheck import check_saml  # AWS's pair and expiry checks
+
+            denial, body = check_saml(body)
         if denial is not None:
             record.answered_by = "proxy"
             record.status = denial[0]

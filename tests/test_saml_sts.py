@@ -110,3 +110,42 @@ def test_bad_input_is_refused_before_sending(
     with pytest.raises(ProviderError, match=said):
         sts_client.assume_role_with_saml(**{**args, **kwargs})
     assert sts_proxy.records == []
+
+
+# ---------------------------------------------------------------- AWS's checks, done by the proxy for moto
+
+# Same account as ADMIN: moto keeps a SAML session in the caller account's backend, so its
+# GetCallerIdentity would not find a session of another account (AWS has no such limit).
+READ = role_arn("ReadOnly")
+OKTA = "arn:aws:iam::123456789012:saml-provider/Okta"
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_several_roles_assume_the_requested_pair(saml_client: StsClient, reverse: bool) -> None:
+    assertion = make_response([(ADMIN, PROVIDER), (READ, OKTA)], reverse=reverse)
+    result = saml_client.assume_role_with_saml(role_arn=READ, principal_arn=OKTA, saml_assertion=assertion)
+    assert result.identity is not None
+    assert result.identity.arn == "arn:aws:sts::123456789012:assumed-role/ReadOnly/alice@example.com"
+    assert saml_client.get_caller_identity(result.credentials).arn == result.identity.arn
+
+
+def test_pair_not_offered_is_denied(saml_client: StsClient) -> None:
+    assertion = make_response([(ADMIN, PROVIDER)])
+    with pytest.raises(ProviderError) as info:
+        saml_client.assume_role_with_saml(role_arn=READ, principal_arn=OKTA, saml_assertion=assertion)
+    assert info.value.code == "AccessDenied"
+
+
+def test_expired_and_malformed_assertions_are_refused_by_sts(saml_client: StsClient) -> None:
+    from datetime import timedelta
+
+    expired = make_response([(ADMIN, PROVIDER)], expires_in=timedelta(minutes=-1))
+    with pytest.raises(ProviderError) as info:
+        saml_client.assume_role_with_saml(role_arn=ADMIN, principal_arn=PROVIDER, saml_assertion=expired)
+    assert info.value.code == "ExpiredTokenException"
+    assert "sign in to the identity provider again" in (info.value.hint or "")
+    with pytest.raises(ProviderError) as info:
+        saml_client.assume_role_with_saml(role_arn=ADMIN, principal_arn=PROVIDER,
+                                          saml_assertion="bm90IHhtbA==")
+    assert info.value.code == "InvalidIdentityToken"
+    assert "fresh assertion" in (info.value.hint or "")

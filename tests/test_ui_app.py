@@ -317,7 +317,7 @@ async def test_w_asks_sts_who_the_profile_is(demo: DemoEnvironment) -> None:
 
 
 EXPORT = ("unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION "
-          "AWS_SECURITY_TOKEN\nexport AWS_PROFILE='staging-deploy-session'\n"
+          "AWS_SECURITY_TOKEN AWS_DEFAULT_PROFILE\nexport AWS_PROFILE='staging-deploy-session'\n"
           "export AWS_REGION='eu-central-1'\nexport AWS_DEFAULT_REGION='eu-central-1'")
 
 

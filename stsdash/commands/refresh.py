@@ -29,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--stale", action="store_true", help="refresh every expired or expiring profile")
     parser.add_argument("--code", metavar="123456", help="MFA code to use first (instead of a prompt)")
     parser.add_argument("--json", action="store_true", help="print the results as a JSON list")
+    parser.add_argument("--saml-assertion", metavar="FILE",
+                        help="SAMLResponse for SAML profiles without saml_process (- reads stdin)")
+    parser.add_argument("--saml-role", metavar="ARN", help="role to assume when the assertion offers several")
     parser.set_defaults(handler=run)
 
 
@@ -75,7 +78,10 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(describe(result), flush=True)
 
-    results = engine.refresh(names, code_provider=codes, on_result=show)
+    from stsdash.saml.terminal import TerminalSaml
+
+    saml = TerminalSaml(args.saml_assertion, args.saml_role, has_tty=has_tty)
+    results = engine.refresh(names, code_provider=codes, on_result=show, saml_prompt=saml)
     if args.json:
         print(json.dumps([result_json(r) for r in results], indent=2))
     return 0 if all(r.ok for r in results) else 1

@@ -26,8 +26,9 @@ MAX_CHAIN_LENGTH = 100  # profiles in one chain, the role itself included
 class ChainResolver:
     """Chains for every assume-role profile; source problems are worked out once per source profile."""
 
-    def __init__(self, files: ProfileFiles) -> None:
+    def __init__(self, files: ProfileFiles, saml: frozenset[str] = frozenset()) -> None:
         self.files = files
+        self.saml = saml  # SAML profiles (config.toml): stsdash refreshes them, so they are sources
         # source_problem per source profile: many roles share one source (e.g. an MFA user).
         self._source_problems: dict[str, str | None] = {}
 
@@ -62,6 +63,9 @@ class ChainResolver:
                                      f"{', '.join(CREDENTIAL_SOURCES)}")
                 return visited, None
             assert source is not None
+            if source in self.saml:
+                visited.append(source)
+                return visited, None
             if source not in files.raws:
                 return visited, (f"source_profile {source}{where} does not exist ({files.origin(current)}); "
                                  f"add [profile {source}] to {files.paths.config} or fix source_profile")

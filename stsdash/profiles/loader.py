@@ -26,6 +26,7 @@ from stsdash.profiles.classify import (
 )
 from stsdash.profiles.files import ProfileFiles
 from stsdash.profiles.model import Kind, Profile, ProfileSet
+from stsdash.profiles.saml import add_saml_profiles
 from stsdash.profiles.sso import discover_sso_sessions
 from stsdash.profiles.targets import TargetPolicy
 from stsdash.timeutil import utcnow
@@ -69,7 +70,8 @@ def _gc_paused() -> Iterator[None]:
 def _load(paths: AwsPaths, settings: Settings, now: datetime) -> ProfileSet:
     files = ProfileFiles(paths)
     profiles = {name: build_profile(files, name) for name in files.raws}
-    ChainResolver(files).resolve(profiles)
+    saml = add_saml_profiles(files, profiles, settings)
+    ChainResolver(files, saml).resolve(profiles)
     TargetPolicy(files, settings).assign(profiles)
     sessions = discover_sso_sessions(files, profiles, now)
     return ProfileSet(profiles=profiles, sso_sessions=sessions, services=files.services, paths=paths)

@@ -27,9 +27,10 @@ class Kind(StrEnum):
     WEB_IDENTITY = "web-identity"
     PROCESS = "credential-process"
     NONE = "none"  # nothing botocore could use (e.g. only region)
+    SAML = "saml"  # AssumeRoleWithSAML, defined in stsdash's config.toml (see profiles/saml.py)
 
 
-REFRESHABLE_KINDS = frozenset({Kind.MFA_USER, Kind.ASSUME_ROLE, Kind.SSO, Kind.WEB_IDENTITY})
+REFRESHABLE_KINDS = frozenset({Kind.MFA_USER, Kind.ASSUME_ROLE, Kind.SSO, Kind.WEB_IDENTITY, Kind.SAML})
 
 
 class Status(StrEnum):

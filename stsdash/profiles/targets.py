@@ -104,6 +104,8 @@ class TargetPolicy:
                 self.read_expiry(p, p.name)
 
     def own_name_ok(self, p: Profile) -> bool:
+        if p.name not in self.files.raws:  # a SAML profile without a section yet
+            return True
         merged, _ = self.files.effective(p.name)
         if not _OWN_NAME_BLOCKERS.isdisjoint(merged):
             return False

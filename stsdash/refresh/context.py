@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from stsdash.profiles import Profile, ProfileSet
     from stsdash.providers.base import ProviderResult
     from stsdash.providers.sts import StsClient
+    from stsdash.saml.session import SamlPrompt
     from stsdash.secrets import SecretStore
     from stsdash.settings import Settings
 
@@ -76,6 +77,7 @@ class RunContext:
     http: requests.Session | None = None  # pooled keep-alive connections shared by every hop
     outs: dict[str, Out] = field(default_factory=dict)
     asker: CodeAsker | None = None
+    saml_prompt: SamlPrompt | None = None  # asks a person for a SAML assertion or role (None: nobody)
 
     @property
     def settings(self) -> Settings:

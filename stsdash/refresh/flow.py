@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from stsdash.creds import Credentials
     from stsdash.profiles import ProfileSet
     from stsdash.refresh.context import Services
+    from stsdash.saml.session import SamlPrompt
 
 
 def planned_requests(
@@ -44,6 +45,7 @@ def refresh(
     names: Sequence[str],
     code_provider: CodeProvider,
     on_result: Callable[[RefreshResult], None] | None,
+    saml_prompt: SamlPrompt | None = None,
 ) -> tuple[list[RefreshResult], dict[str, Credentials]]:
     """Refresh `names`; every name gets one result, reported through `on_result` as it is known."""
     names = list(dict.fromkeys(names))
@@ -74,7 +76,7 @@ def refresh(
     plan = Plan(services, profiles, now, writable)
     for name, exc in plan.errors.items():
         fail(name, exc)
-    ctx = RunContext(services, profiles, now)
+    ctx = RunContext(services, profiles, now, saml_prompt=saml_prompt)
     runner = Runner(plan, ctx, code_provider)
     by_node: dict[str, list[str]] = {}
     for name, key in plan.roots.items():

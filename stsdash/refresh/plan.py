@@ -30,6 +30,7 @@ from stsdash.refresh.hops import (
     CredentialSourceHop,
     Device,
     Hop,
+    SamlHop,
     SessionTokenHop,
     SsoRoleHop,
     WebIdentityHop,
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from stsdash.profiles import Profile, ProfileSet
     from stsdash.refresh.context import Services
 
-ROLE_LIKE_KINDS = frozenset({"assume-role", "sso", "web-identity"})
+ROLE_LIKE_KINDS = frozenset({"assume-role", "sso", "web-identity", "saml"})
 
 
 class Plan:
@@ -178,6 +179,8 @@ class Plan:
             return self._add(SsoRoleHop(p))
         if kind == "credential-process":
             return self._add(CredentialProcessHop(p))
+        if kind == "saml":
+            return self._add(SamlHop(p))
         raise UsageError(
             f"nothing to refresh ({kind} profile)",
             profile=p.name,
@@ -230,10 +233,11 @@ class Plan:
             return self._user_source(r, u, keys)
         kind = str(u.kind)
         static = u.static_credentials
-        if static is not None and kind not in ("sso", "web-identity"):  # botocore: keys beat role_arn here
+        # botocore: keys beat role_arn here. A SAML profile's keys are its last session (see below).
+        if static is not None and kind not in ("sso", "web-identity", "saml"):
             why = f"one code for this role: source {u.name} holds temporary keys, not an IAM user's keys"
             return Source(creds=static), per_role, why
-        if kind not in ("assume-role", "sso", "web-identity", "credential-process"):
+        if kind not in ("assume-role", "sso", "web-identity", "credential-process", "saml"):
             raise UsageError(
                 f"source profile {u.name} has no credentials",
                 profile=r.name,

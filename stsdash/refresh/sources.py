@@ -29,7 +29,7 @@ def long_term(secrets: SecretStore, p: Profile) -> Credentials | None:
     static = p.static_credentials
     if static is not None:
         return None if static.is_temporary else static
-    if kind in ("assume-role", "credential-process"):
+    if kind in ("assume-role", "credential-process", "saml"):
         return None
     return secrets.get_long_term(p.name)
 

@@ -77,10 +77,8 @@ class SamlAssertion:
 
 def decode_assertion(text: str, *, profile: str | None = None) -> SamlAssertion:
     """Read `text` (base64 SAMLResponse or its XML). Raises SamlAssertionError saying what is wrong."""
-    where = f"profile {profile}: " if profile else ""
-
     def fail(problem: str, hint: str = HINT_GET_NEW) -> SamlAssertionError:
-        return SamlAssertionError(f"{where}SAML assertion {problem}", hint=hint)
+        return SamlAssertionError(f"SAML assertion {problem}", hint=hint, profile=profile)
 
     xml, encoded = _normalize(text, fail)
     root = _parse(xml, fail)

@@ -26,7 +26,6 @@ def choose_role(
 ) -> SamlRole | None:
     """The pair to assume, or None when the user has to pick among several. Raises when none fits."""
     offered = assertion.roles
-    where = f"profile {profile}"
     if settings.role_arn:
         matches = [r for r in offered if r.role_arn == settings.role_arn
                    and settings.principal_arn in (None, r.principal_arn)]
@@ -35,31 +34,35 @@ def choose_role(
         if offered:
             listed = ", ".join(r.role_arn for r in offered[:6]) + (" …" if len(offered) > 6 else "")
             raise SamlAssertionError(
-                f"{where}: role_arn {settings.role_arn} is not among the roles the SAML assertion offers "
+                f"role_arn {settings.role_arn} is not among the roles the SAML assertion offers "
                 f"({listed})",
                 hint="Fix role_arn in config.toml (or remove it to pick from the list), or ask your "
                 "identity provider's administrator to grant you that role.",
+                profile=profile,
             )
         if settings.principal_arn:
             return SamlRole(settings.role_arn, settings.principal_arn)
         raise SamlAssertionError(
-            f"{where}: the SAML assertion lists no roles, so the SAML provider for role_arn is unknown",
+            "the SAML assertion lists no roles, so the SAML provider for role_arn is unknown",
             hint="Set principal_arn (arn:aws:iam::ACCOUNT:saml-provider/NAME) for this profile in "
             "config.toml.",
+            profile=profile,
         )
     if not offered:
         if assertion.encrypted:
             raise SamlAssertionError(
-                f"{where}: the SAML assertion is encrypted, so stsdash cannot read which roles it offers",
+                "the SAML assertion is encrypted, so stsdash cannot read which roles it offers",
                 hint="Set role_arn and principal_arn for this profile in config.toml.",
+                profile=profile,
             )
         ignored = f" ({len(assertion.ignored_values)} value(s) were not role,provider pairs)" \
             if assertion.ignored_values else ""
         raise SamlAssertionError(
-            f"{where}: the SAML assertion offers no AWS role: it has no usable {ROLE_ATTRIBUTE} "
+            f"the SAML assertion offers no AWS role: it has no usable {ROLE_ATTRIBUTE} "
             f"attribute{ignored}",
             hint="Ask your identity provider's administrator to assign you an AWS role (the Role "
             "attribute must hold 'role_arn,saml_provider_arn' values).",
+            profile=profile,
         )
     if remembered is not None and remembered in offered:
         return remembered

@@ -32,14 +32,14 @@ def run_saml_process(
     env: Mapping[str, str] | None = None,
 ) -> SamlAssertion:
     """Run `command` and read the assertion it prints."""
-    where = f"profile {profile}: saml_process"
+    where = "saml_process"
     try:
         argv = shlex.split(command)
     except ValueError as exc:
-        raise SamlProcessError(f"{where} cannot be split into arguments: {exc}",
+        raise _fail(profile, f"{where} cannot be split into arguments: {exc}",
                                hint="Check its quoting in config.toml.") from None
     if not argv:
-        raise SamlProcessError(f"{where} is empty", hint="Set saml_process to a command, or remove it.")
+        raise _fail(profile, f"{where} is empty", hint="Set saml_process to a command, or remove it.")
     try:
         completed = subprocess.run(
             argv,
@@ -51,33 +51,39 @@ def run_saml_process(
             shell=False,
         )
     except FileNotFoundError:
-        raise SamlProcessError(
+        raise _fail(
+            profile,
             f"{where}: program {argv[0]!r} not found",
             hint="Use an absolute path or put it on PATH; it is run without a shell.",
         ) from None
     except PermissionError:
-        raise SamlProcessError(f"{where}: program {argv[0]!r} is not executable",
+        raise _fail(profile, f"{where}: program {argv[0]!r} is not executable",
                                hint=f"chmod +x {argv[0]}") from None
     except subprocess.TimeoutExpired:
-        raise SamlProcessError(
+        raise _fail(
+            profile,
             f"{where} did not finish within {timeout:g} s",
             hint="It must print the SAMLResponse and exit; it gets no terminal input.",
         ) from None
     except OSError as exc:
-        raise SamlProcessError(f"{where} could not start: {exc.strerror or exc}") from None
+        raise _fail(profile, f"{where} could not start: {exc.strerror or exc}") from None
     if completed.returncode != 0:
         stderr = _shorten(completed.stderr)
         detail = f": {stderr}" if stderr else " (nothing on stderr)"
-        raise SamlProcessError(f"{where} exited with status {completed.returncode}{detail}",
+        raise _fail(profile, f"{where} exited with status {completed.returncode}{detail}",
                                hint="Run the command in a terminal to see what it needs (a sign-in?).")
     if len(completed.stdout) > MAX_STDOUT:
-        raise SamlProcessError(f"{where} printed more than {MAX_STDOUT} bytes",
+        raise _fail(profile, f"{where} printed more than {MAX_STDOUT} bytes",
                                hint="It must print only the base64 SAMLResponse on stdout.")
     text = completed.stdout.decode("utf-8", "replace").strip()
     if not text:
-        raise SamlProcessError(f"{where} printed nothing on stdout",
+        raise _fail(profile, f"{where} printed nothing on stdout",
                                hint="It must print the base64 SAMLResponse; log to stderr instead.")
     return decode_assertion(text, profile=profile)
+
+
+def _fail(profile: str, message: str, *, hint: str | None = None) -> SamlProcessError:
+    return SamlProcessError(message, hint=hint, profile=profile)
 
 
 def read_pasted(text: str, *, profile: str) -> SamlAssertion:

@@ -72,6 +72,8 @@ def role_or_source(profile: Profile) -> str:
         return f"{role} ← web identity"
     if kind == "credential-process":
         return "credential_process"
+    if kind == "saml":
+        return "SAML sign-in"
     if kind == "mfa-user":
         return "MFA " + (profile.mfa_serial or "").rsplit("/", 1)[-1]
     if kind == "static":

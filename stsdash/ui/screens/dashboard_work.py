@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -30,6 +31,7 @@ from stsdash.ui.messages import (
 )
 from stsdash.ui.notices import batch_notices, names_text
 from stsdash.ui.rows import RowState, error_summary
+from stsdash.ui.screens.saml import ask_saml
 from stsdash.ui.widgets.live_table import LiveTable
 
 if TYPE_CHECKING:
@@ -139,12 +141,14 @@ class DashboardWork(Screen[None]):
     @work(thread=True, group="refresh", exit_on_error=False)
     def _refresh_worker(self, names: list[str], interactive: bool) -> None:
         provider = self.app.ask_mfa_code if interactive else _no_code
+        worker = get_current_worker()
+        saml = partial(ask_saml, self.app, is_cancelled=lambda: worker.is_cancelled) if interactive else None
 
         def report(result: RefreshResult) -> None:
             self.post_message(ProfileRefreshed(result))
 
         try:
-            self.app.engine.refresh(names, code_provider=provider, on_result=report)
+            self.app.engine.refresh(names, code_provider=provider, saml_prompt=saml, on_result=report)
         except Exception as exc:
             self.post_message(RefreshFinished(names, exc, quiet=not interactive))
             return
