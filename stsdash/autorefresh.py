@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from stsdash.engine import RefreshEngine
-    from stsdash.profiles import ProfileSet
+    from stsdash.profiles import Profile, ProfileSet
+    from stsdash.settings import Settings
 
 AUTO_REFRESH_SECONDS = 30.0
 
@@ -32,8 +33,10 @@ class AutoRefreshPolicy:
     def plan(self, engine: RefreshEngine, profiles: ProfileSet, busy: Callable[[str], bool]) -> AutoPlan:
         """Blocking (asks the engine which MFA devices are involved): call it from a worker thread."""
         untried = object()
+        settings = getattr(engine, "settings", None)
         stale = [name for name in engine.stale(profiles)
-                 if not busy(name) and self._tried.get(name, untried) != profiles.profiles[name].expires_at]
+                 if not busy(name) and self._tried.get(name, untried) != profiles.profiles[name].expires_at
+                 and not needs_saml_paste(profiles.profiles[name], settings)]
         if not stale:
             return AutoPlan()
         needs_code: set[str] = set()
@@ -43,3 +46,9 @@ class AutoRefreshPolicy:
             self._tried[name] = profiles.profiles[name].expires_at
         return AutoPlan(quiet=[n for n in stale if n not in needs_code],
                         needs_code=sorted(needs_code & set(stale)))
+
+
+def needs_saml_paste(profile: Profile, settings: Settings | None) -> bool:
+    """A SAML profile without saml_process waits for a person to paste: never auto-refreshed."""
+    configured = getattr(settings, "profiles", {}).get(profile.name)
+    return profile.kind == "saml" and not (configured and configured.saml_process)

@@ -25,7 +25,7 @@ from stsdash.regions import CONSOLE_HOME, SIGNIN_FEDERATION, partition_of, parti
 if TYPE_CHECKING:
     from stsdash.creds import Credentials
     from stsdash.engine import CodeProvider, RefreshEngine
-    from stsdash.profiles import Profile
+    from stsdash.profiles import Profile, ProfileSet
 
 # The federated user's permissions are the intersection of this and the IAM user's own policies, so
 # "everything" here means "everything the user may do"; without a policy the session could do nothing.
@@ -117,7 +117,7 @@ def console_credentials(
 
 
 def _federation_token(
-    engine: RefreshEngine, profile: Profile, profiles: object, duration: int | None,
+    engine: RefreshEngine, profile: Profile, profiles: ProfileSet, duration: int | None,
     env: Mapping[str, str] | None,
 ) -> ConsoleCredentials:
     from stsdash.engine import default_session_name
@@ -132,7 +132,7 @@ def _federation_token(
     low, high = FEDERATION_DURATION
     if not low <= seconds <= high:
         raise UsageError(f"--duration {seconds}: GetFederationToken accepts {low}–{high} seconds")
-    client = sts_client_for(profile, profiles, engine.env if env is None else env)  # type: ignore[arg-type]
+    client = sts_client_for(profile, profiles, engine.env if env is None else env)
     name = default_session_name(engine.env)[:32]
     if len(name) < 2:
         name = "stsdash"

@@ -39,6 +39,7 @@ CREDENTIAL_VARS = (
 # Older SDKs read AWS_SECURITY_TOKEN before AWS_SESSION_TOKEN; a stale one must not survive.
 STALE_VARS = ("AWS_SECURITY_TOKEN",)
 REGION_VARS = ("AWS_REGION", "AWS_DEFAULT_REGION")
+PROFILE_VARS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")  # botocore reads the second when the first is unset
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PWSH_QUOTES = "'\u2018\u2019\u201a\u201b"
 
@@ -60,8 +61,9 @@ class Exports:
 def credential_exports(creds: Credentials, region: str | None) -> Exports:
     """The credentials themselves, the region in both variables, and AWS_PROFILE removed.
 
-    AWS_PROFILE goes so that nothing downstream mixes a profile with these keys; a variable with no
-    value here (no session token, no expiry) is removed rather than left over from an earlier export.
+    AWS_PROFILE and AWS_DEFAULT_PROFILE go so that nothing downstream mixes a profile with these keys; a
+    variable with no value here (no session token, no expiry) is removed rather than left over from an
+    earlier export.
     """
     from stsdash.timeutil import format_utc
 
@@ -75,13 +77,13 @@ def credential_exports(creds: Credentials, region: str | None) -> Exports:
         values["AWS_CREDENTIAL_EXPIRATION"] = format_utc(creds.expiration)
     values.update(_region_values(region))
     unset = [n for n in CREDENTIAL_VARS if n not in values]
-    return Exports(values, ("AWS_PROFILE", *unset, *STALE_VARS))
+    return Exports(values, (*PROFILE_VARS, *unset, *STALE_VARS))
 
 
 def profile_exports(profile_name: str, region: str | None) -> Exports:
     """AWS_PROFILE (and the region) instead of keys; key variables that would win over it are removed."""
     values = {"AWS_PROFILE": profile_name, **_region_values(region)}
-    return Exports(values, (*CREDENTIAL_VARS, *STALE_VARS))
+    return Exports(values, (*CREDENTIAL_VARS, *STALE_VARS, "AWS_DEFAULT_PROFILE"))
 
 
 def _region_values(region: str | None) -> dict[str, str]:

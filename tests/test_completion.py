@@ -1,6 +1,6 @@
 """`stsdash completion`: the generated scripts complete subcommands, options and profile names when a
 real bash or fish asks them (zsh's completion system needs an interactive line editor, so the zsh
-script is checked for syntax and for wiring the profile list)."""
+script is checked for syntax, for wiring the profile list and for registering itself with compinit)."""
 
 from __future__ import annotations
 
@@ -105,3 +105,8 @@ def test_zsh_script_parses_and_lists_profiles(env, tmp_path) -> None:
     assert run.returncode == 0, run.stderr
     assert text.startswith("#compdef stsdash")
     assert "stsdash completion --list-profiles" in text
+    # evaluated after compinit, the script registers its completion function for `stsdash`
+    code = f'autoload -U compinit && compinit -u -D; eval "$(<{script})"; print -r -- ${{_comps[stsdash]}}'
+    run = subprocess.run(["zsh", "-f", "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "_shtab_stsdash"

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from textual import events
 from textual.app import App, ComposeResult
-from textual.widgets import OptionList, Static, TextArea
+from textual.widgets import OptionList, Static
 
 from stsdash.saml.assertion import SamlRole, decode_assertion
 from stsdash.saml.session import SamlAnswer, SamlRequest
-from stsdash.ui.screens.saml import SamlScreen
+from stsdash.ui.screens.saml import PasteBox, SamlScreen
 from tests.support.saml import PROVIDER, make_response, role_arn
 
 ADMIN = SamlRole(role_arn("Admin"), PROVIDER)
@@ -42,11 +42,24 @@ def status(app: App) -> str:
     return str(app.screen.query_one("#saml-status", Static).render())
 
 
+async def settled(pilot, app: App, holds: str = "") -> None:
+    """Until the paste box holds `holds` and the modal has read it (once the paste stops arriving)."""
+    screen = app.screen
+    assert isinstance(screen, SamlScreen)
+    box = screen.query_one(PasteBox)
+    for _ in range(200):
+        await pilot.pause(0.02)
+        if box.text == holds and not screen.reading:
+            return
+    raise AssertionError("the paste was never read")
+
+
 async def paste(pilot, app: App, text: str) -> None:
     """What a terminal paste is: one Paste event to the app, which hands it to the focused widget."""
-    assert app.focused is app.screen.query_one(TextArea)
+    assert app.focused is app.screen.query_one(PasteBox)
+    before = app.screen.query_one(PasteBox).text
     app.post_message(events.Paste(text))
-    await pilot.pause()
+    await settled(pilot, app, before + text)
 
 
 async def test_paste_shows_roles_and_picks_with_arrows() -> None:
@@ -58,10 +71,13 @@ async def test_paste_shows_roles_and_picks_with_arrows() -> None:
         assert "Waiting for the paste" in status(app)
         await paste(pilot, app, "garbage!")
         assert "neither base64 nor XML" in status(app)
-        app.screen.query_one(TextArea).clear()
-        await pilot.pause()
+        await pilot.press("backspace")
+        await settled(pilot, app)
+        assert "Waiting for the paste" in status(app)
         text = response(ADMIN, READ)
         await paste(pilot, app, text)
+        box = str(app.screen.query_one(PasteBox).render())
+        assert f"{len(text):,} characters pasted (hidden)" in box and text[:40] not in box
         assert "2 roles offered" in status(app) and "valid for" in status(app)
         roles = app.screen.query_one(OptionList)
         prompts = [str(roles.get_option_at_index(i).prompt) for i in range(roles.option_count)]
@@ -80,7 +96,7 @@ async def test_pick_only_when_the_assertion_came_from_saml_process() -> None:
     app = Host(SamlRequest("corp", need_assertion=False, roles=offered))
     async with app.run_test(size=(110, 40)) as pilot:
         await pilot.pause()
-        assert not app.screen.query(TextArea)
+        assert not app.screen.query(PasteBox)
         await pilot.press("down", "enter")
         await pilot.pause()
     assert isinstance(app.answer, SamlAnswer) and app.answer.role == READ and app.answer.assertion is None
@@ -141,3 +157,37 @@ async def test_dashboard_refreshes_a_saml_profile_through_the_modal(aws_home, sa
         assert table.get_cell("corp", "expires")[0].startswith(("59m", "1h 00m"))
     frozen = resolved_credentials("corp")
     assert frozen is not None and frozen.token
+
+
+async def test_auto_refresh_runs_saml_process_but_never_asks_for_a_paste(
+        aws_home, saml_sts, monkeypatch, tmp_path) -> None:
+    import sys
+
+    from stsdash.engine import RefreshEngine
+    from stsdash.settings import ProfileSettings, Settings
+    from stsdash.ui.app import StsdashApp
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", saml_sts.url)
+    (tmp_path / "a.txt").write_text(response(ADMIN))
+    expired = ("aws_access_key_id = ASIAFAKEEXAMPLEOLD\naws_secret_access_key = FAKEold\n"
+               "aws_session_token = FAKEoldTOKEN\naws_credential_expiration = 2020-01-01T00:00:00Z\n"
+               "x_stsdash_managed = true\n")
+    aws_home.write_config("[profile proc]\nregion = us-east-1\n[profile pasted]\nregion = us-east-1\n")
+    aws_home.write_credentials(f"[proc]\n{expired}\n[pasted]\n{expired}")
+    command = f"{sys.executable} -c \"print(open('{tmp_path / 'a.txt'}').read())\""
+    settings = Settings(auto_refresh=True, profiles={"proc": ProfileSettings(saml=True, saml_process=command),
+                                                     "pasted": ProfileSettings(saml=True)})
+    app = StsdashApp(engine=RefreshEngine(settings=settings), watch_files=False)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await app.loaded.wait()
+        table = app.dashboard.profile_table
+        for _ in range(400):
+            if table.get_cell("proc", "result").plain.startswith("✓"):
+                break
+            await pilot.pause(0.05)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert table.get_cell("proc", "result").plain.startswith("✓")
+        assert table.get_cell("pasted", "result").plain.strip() == ""  # left for a person
+        assert not isinstance(app.screen, SamlScreen)
+    assert saml_sts.calls["AssumeRoleWithSAML"] == 1

@@ -152,3 +152,26 @@ async def test_details_of_an_iam_user_name_the_key_account(demo: DemoEnvironment
         await pilot.press("enter")
         await pilot.pause()
         assert not isinstance(app.screen, KeyDetailsScreen)
+
+
+async def test_c_pastes_a_hostile_profile_name_as_text(demo: DemoEnvironment, monkeypatch, tmp_path) -> None:
+    import subprocess
+
+    # The profile loader keeps names without spaces or quotes, so the commands use ${IFS}.
+    name = "x$(touch${IFS}pwned)`touch${IFS}pwned2`;id>pwned3"
+    with demo.config.open("a") as config:
+        config.write(f"\n[profile {name}]\nregion = eu-west-1\n")
+    copied: list[str] = []
+    app = make_app()
+    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+    async with app.run_test(size=SIZE) as pilot:
+        await start(app, pilot)
+        await select(pilot, app, name)
+        await pilot.press("c")
+        await choose(pilot, app, "profile:sh")
+    assert copied
+    shell = subprocess.run(["bash", "-c", copied[0] + '\nprintf "%s" "$AWS_PROFILE"'], capture_output=True,
+                           text=True, timeout=30, cwd=tmp_path)
+    assert shell.returncode == 0, shell.stderr
+    assert shell.stdout == name  # as text: nothing ran
+    assert list(tmp_path.iterdir()) == []

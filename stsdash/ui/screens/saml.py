@@ -2,7 +2,8 @@
 
 The paste is read as it arrives (defusedxml, no entities) and the modal shows what it offers: each
 role with its account id and name, the provider, and when the assertion expires. The remembered
-role is preselected. The assertion text is never shown back or logged.
+role is preselected. The assertion is a credential for its few minutes: the paste box shows only how
+many characters it holds, never the text.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.markup import escape
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList, Static, TextArea
+from textual.timer import Timer
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from stsdash.saml.assertion import SamlAssertion, SamlAssertionError, SamlRole, decode_assertion
@@ -29,6 +33,46 @@ if TYPE_CHECKING:
     from textual.app import App
 
 
+class PasteBox(Static, can_focus=True):
+    """Takes a paste (or typed characters, for terminals without bracketed paste) and hides it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("backspace,ctrl+u", "clear", "Clear", show=False)]
+
+    class Changed(Message):
+        def __init__(self, box: PasteBox) -> None:
+            super().__init__()
+            self.box = box
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = ""
+
+    def on_mount(self) -> None:
+        self._show()
+
+    def on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        self._set(self.text + event.text)
+
+    def on_key(self, event: events.Key) -> None:
+        if event.character and event.is_printable and len(event.character) == 1:
+            event.stop()
+            self._set(self.text + event.character)
+
+    def action_clear(self) -> None:
+        self._set("")
+
+    def _set(self, text: str) -> None:
+        self.text = text
+        self._show()
+        self.post_message(self.Changed(self))
+
+    def _show(self) -> None:
+        count = len(self.text.strip())
+        self.update(f"{count:,} characters pasted (hidden) · backspace clears" if count
+                    else "Paste here (your terminal's paste key)")
+
+
 class SamlScreen(ModalScreen["SamlAnswer | None"]):
     """Dismisses with a SamlAnswer, or None when the user cancels."""
 
@@ -36,7 +80,8 @@ class SamlScreen(ModalScreen["SamlAnswer | None"]):
     SamlScreen { align: center middle; background: $background; }
     #saml-dialog { width: 90; }
     #saml-dialog Static { margin-bottom: 1; }
-    #saml-paste { height: 8; margin-bottom: 1; }
+    #saml-paste { border: tall $accent; padding: 0 1; margin-bottom: 1; }
+    #saml-paste:focus { border: tall $primary; }
     #saml-roles { height: auto; max-height: 12; margin-bottom: 1; }
     #saml-error { background: $error 15%; padding: 0 1; }
     """
@@ -50,6 +95,8 @@ class SamlScreen(ModalScreen["SamlAnswer | None"]):
         self.request = request
         self.assertion: SamlAssertion | None = None
         self.roles: tuple[SamlRole, ...] = request.roles
+        self._parse_timer: Timer | None = None
+        self.reading = False  # a paste arrived and is not read yet
 
     def compose(self) -> ComposeResult:
         request = self.request
@@ -58,7 +105,7 @@ class SamlScreen(ModalScreen["SamlAnswer | None"]):
             if request.need_assertion:
                 yield Static("Paste the SAMLResponse your identity provider posts to AWS "
                              "(base64 or XML).", classes="dim")
-                yield TextArea(id="saml-paste", soft_wrap=True, show_line_numbers=False)
+                yield PasteBox(id="saml-paste")
             yield Static("", id="saml-status")
             roles = OptionList(id="saml-roles")
             roles.display = False
@@ -70,15 +117,23 @@ class SamlScreen(ModalScreen["SamlAnswer | None"]):
 
     def on_mount(self) -> None:
         if self.request.need_assertion:
-            self.query_one(TextArea).focus()
+            self.query_one(PasteBox).focus()
             self._show_status(None)
         else:
             self._show_roles()
 
     # -- reading the paste ---------------------------------------------------------------------------
-    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+    def on_paste_box_changed(self, event: PasteBox.Changed) -> None:
+        """Read the paste once it stops arriving (typed-in characters come one by one)."""
         event.stop()
-        text = event.text_area.text
+        self.reading = True
+        if self._parse_timer is not None:
+            self._parse_timer.stop()
+        self._parse_timer = self.set_timer(0.05, self._parse)
+
+    def _parse(self) -> None:
+        self.reading = False
+        text = self.query_one(PasteBox).text
         self.assertion = None
         self.roles = ()
         if not text.strip():
