@@ -162,6 +162,7 @@ async def test_c_pastes_a_hostile_profile_name_as_text(demo: DemoEnvironment, mo
     with demo.config.open("a") as config:
         config.write(f"\n[profile {name}]\nregion = eu-west-1\n")
     copied: list[str] = []
+    osc52(monkeypatch)
     app = make_app()
     monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
     async with app.run_test(size=SIZE) as pilot:
@@ -169,6 +170,7 @@ async def test_c_pastes_a_hostile_profile_name_as_text(demo: DemoEnvironment, mo
         await select(pilot, app, name)
         await pilot.press("c")
         await choose(pilot, app, "profile:sh")
+        await until(pilot, lambda: bool(copied), what="the copy")
     assert copied
     shell = subprocess.run(["bash", "-c", copied[0] + '\nprintf "%s" "$AWS_PROFILE"'], capture_output=True,
                            text=True, timeout=30, cwd=tmp_path)
