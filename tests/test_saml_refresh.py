@@ -85,6 +85,9 @@ def test_one_role_from_saml_process(world, saml_sts, tmp_path) -> None:
     profile = eng.load().profiles["corp"]
     assert result.expires_at is not None  # the dashboard's countdown reads the written expiry:
     assert profile.expires_at == result.expires_at.replace(microsecond=0)
+    assert eng.whoami("corp").arn == result.identity.arn  # `w` in the dashboard, `stsdash whoami`
+    assert eng.credentials_for("corp").access_key_id == frozen.access_key  # cached: no new assertion
+    assert saml_sts.calls["AssumeRoleWithSAML"] == 1
 
 
 def test_several_roles_pick_is_remembered(world, saml_sts, tmp_path) -> None:
@@ -191,6 +194,9 @@ def test_cli_reads_the_assertion_from_a_file_or_stdin(world, saml_sts, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ok      corp -> [corp]" in done.stdout and ":assumed-role/ReadOnly/" in done.stdout
     assert ":assumed-role/ReadOnly/" in caller_arn(resolved_credentials("corp"), saml_sts.url)
+    switched = cli(world, saml_sts, "corp", "--saml-assertion", str(path), "--saml-role", ADMIN.role_arn)
+    assert switched.returncode == 0 and ":assumed-role/Admin/" in switched.stdout  # over the remembered pick
+    assert RoleMemory.beside(world.settings).get("corp") == ADMIN
     piped = cli(world, saml_sts, "corp", "--saml-assertion", "-",
                 stdin=make_response([(ADMIN.role_arn, ADMIN.principal_arn)]))
     assert piped.returncode == 0, piped.stdout + piped.stderr

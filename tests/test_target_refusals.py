@@ -6,6 +6,7 @@ sections whose keys are not what the writer may overwrite. botocore shows why ea
 from __future__ import annotations
 
 import contextlib
+import json
 
 import botocore.exceptions
 import pytest
@@ -117,3 +118,19 @@ def test_sections_that_inherit_a_shadowing_default_are_warned_about(aws_home: Aw
     # botocore indeed treats [alice] as a role now (and fails for want of a source)
     with pytest.raises(botocore.exceptions.PartialCredentialsError):
         botocore_session("alice").get_credentials()
+
+
+def test_stsdash_list_names_the_default_section_and_refresh_refuses_alike(
+    aws_home: AwsHome, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stsdash.cli import main
+
+    aws_home.write_config(CONFIG)
+    aws_home.write_credentials("[DEFAULT]\nweb_identity_token_file = /tmp/token\n[other]\nregion = x\n")
+    main(["list", "--json"])
+    listed = {p["name"]: p for p in json.loads(capsys.readouterr().out)["profiles"]}
+    assert listed["dev"]["status"] == "problem"
+    assert f"{aws_home.credentials}:2" in listed["dev"]["problem"]
+    assert main(["refresh", "dev"]) != 0
+    assert "[DEFAULT]" in capsys.readouterr().err
+    assert aws_home.credentials.read_text().count("[dev-session]") == 0

@@ -50,11 +50,6 @@ def user_guide_layout(aws_home: AwsHome, seed, sts_url: str) -> None:
             sts_regional_endpoints = regional
             output = json
 
-            # Until every hop uses the leaf's settings (issue 10 section 1), the source hop needs its own.
-            [profile user]
-            region = eu-west-1
-            services = local
-
             [services local]
             sts =
               endpoint_url = {sts_url}

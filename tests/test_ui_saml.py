@@ -191,3 +191,32 @@ async def test_auto_refresh_runs_saml_process_but_never_asks_for_a_paste(
         assert table.get_cell("pasted", "result")[0].strip() == ""  # left for a person
         assert not isinstance(app.screen, SamlScreen)
     assert saml_sts.calls["AssumeRoleWithSAML"] == 1
+
+
+# ---- snapshot: the role pick over a SAML row ------------------------------------------------------------
+
+
+def test_role_pick_snapshot(aws_home, snap_compare) -> None:
+    from datetime import UTC, datetime
+
+    from stsdash.engine import RefreshEngine
+    from stsdash.settings import ProfileSettings, Settings
+    from stsdash.ui.app import StsdashApp
+
+    frozen = datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC)
+    aws_home.write_config("[profile corp]\nregion = eu-west-1\n\n[profile corp-audit]\n"
+                          "role_arn = arn:aws:iam::123456789012:role/audit\nsource_profile = corp\n")
+    settings = Settings(profiles={"corp": ProfileSettings(saml=True, saml_process="okta-saml-helper")},
+                        account_names={"123456789012": "sandbox", "210987654321": "prod"})
+    app = StsdashApp(engine=RefreshEngine(settings=settings), settings=settings, clock=lambda: frozen,
+                     watch_files=False)
+    request = SamlRequest("corp", need_assertion=False, roles=(ADMIN, READ), remembered=READ,
+                          account_names=settings.account_names)
+
+    async def run_before(pilot) -> None:
+        await pilot.app.loaded.wait()
+        await pilot.pause()
+        await pilot.app.push_screen(SamlScreen(request))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(110, 26), run_before=run_before)

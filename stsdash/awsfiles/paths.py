@@ -23,13 +23,15 @@ class AwsPaths:
     credentials: Path
     sso_cache: Path
     cli_cache: Path
+    login_cache: Path  # `aws login` sessions (awsfiles.logincache)
 
 
 def aws_paths(env: Mapping[str, str] | None = None) -> AwsPaths:
     """The AWS file locations for `env` (default: os.environ).
 
     botocore runs `os.path.expandvars` then `os.path.expanduser` on AWS_CONFIG_FILE and
-    AWS_SHARED_CREDENTIALS_FILE; the SSO and CLI caches are always under `~/.aws`.
+    AWS_SHARED_CREDENTIALS_FILE, and on AWS_LOGIN_CACHE_DIRECTORY (the `aws login` cache); the SSO and
+    CLI caches are always under `~/.aws`.
     """
     env = os.environ if env is None else env
     config = env.get("AWS_CONFIG_FILE") or "~/.aws/config"
@@ -40,6 +42,8 @@ def aws_paths(env: Mapping[str, str] | None = None) -> AwsPaths:
         credentials=Path(_expand(credentials, env, home)),
         sso_cache=Path(home, ".aws", "sso", "cache"),
         cli_cache=Path(home, ".aws", "cli", "cache"),
+        # botocore tests presence, not emptiness (utils.get_login_token_cache_directory)
+        login_cache=Path(_expand(env.get("AWS_LOGIN_CACHE_DIRECTORY", "~/.aws/login/cache"), env, home)),
     )
 
 

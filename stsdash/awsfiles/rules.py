@@ -110,11 +110,11 @@ def _text_problem(text: str, limit: int) -> str | None:
         return "is empty"
     if len(text) > limit:
         return f"is longer than {limit} characters"
-    if any(ch in LINE_BREAKS for ch in text):
-        return "contains a line break"
-    if "\x00" in text:
-        return "contains a NUL byte"
-    if not text.isprintable():
+    if not text.isprintable():  # every line break and NUL is non-printable: the fast check first
+        if any(ch in LINE_BREAKS for ch in text):
+            return "contains a line break"
+        if "\x00" in text:
+            return "contains a NUL byte"
         return "contains a non-printable character"
     if text != text.strip():
         return "starts or ends with whitespace"

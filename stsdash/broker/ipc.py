@@ -161,6 +161,9 @@ class PromptSocket:
             return run()
         except StsdashError as exc:
             return {"error": str(exc)}
+        except Exception as exc:  # the dashboard is closing, or a bug: the caller gets an answer anyway
+            log.exception("prompt for %s failed", prompt.caller)
+            return {"error": f"the dashboard could not ask: {type(exc).__name__}"}
         finally:
             self._set_pending(key, None)
 

@@ -45,6 +45,7 @@ def resolve(
     what: str = "refresh",
 ) -> ProfileCredentials:
     """The profile, its credentials (refreshed first when stale) and the region to use with them."""
+    from stsdash.broker.prompts import brokered_credentials
     from stsdash.commands.refresh import TerminalCodes
     from stsdash.errors import UsageError
     from stsdash.regions import resolve_region
@@ -62,5 +63,6 @@ def resolve(
     if profile is None:
         raise UsageError(f"profile {name}: no such profile", hint="`stsdash list` shows them all.")
     chosen_region = resolve_region(chosen_region, profile.region, environ)
-    creds = engine.credentials_for(name, code_provider=TerminalCodes(code, what=what))
+    # No terminal (a background job, an IDE): the dashboard, a desktop dialog, or a clear error.
+    creds = brokered_credentials(engine, name, first=TerminalCodes(code, what=what), what=what)
     return ProfileCredentials(profile, creds, chosen_region)

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run CMD with the profile's current credentials (refreshed first when stale) in "
         "its environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, "
         "AWS_CREDENTIAL_EXPIRATION, AWS_REGION and AWS_DEFAULT_REGION; AWS_PROFILE is removed.",
-        usage="stsdash exec [-h] [--region REGION] [--code 123456] [--allow-nested] PROFILE "
+        usage="stsdash exec [-h] [--region REGION] [--code 123456] [--allow-nested] [--server] PROFILE "
         "-- CMD [ARGS ...]",
     )
     add_exec_arguments(parser)
@@ -44,6 +44,11 @@ def add_exec_arguments(parser: argparse.ArgumentParser) -> None:
     add_profile_arguments(parser)
     parser.add_argument(
         "--allow-nested", action="store_true", help="run even inside another `stsdash exec`"
+    )
+    parser.add_argument(
+        "--server", action="store_true",
+        help="serve the credentials on 127.0.0.1 for as long as CMD runs (ECS container protocol), so "
+        "its SDKs refresh by themselves, instead of putting fixed keys in its environment",
     )
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS")
 
@@ -77,6 +82,7 @@ def _late_options_parser() -> argparse.ArgumentParser:
     parser.add_argument("--region", metavar="REGION")
     parser.add_argument("--code", metavar="123456")
     parser.add_argument("--allow-nested", action="store_true", default=argparse.SUPPRESS)
+    parser.add_argument("--server", action="store_true", default=argparse.SUPPRESS)
     return parser
 
 
@@ -97,6 +103,10 @@ def run(args: argparse.Namespace) -> int:
     from stsdash.commands.credentials import resolve
 
     command = parse_command(args, os.environ)
+    if args.server:
+        from stsdash.commands.exec_server import run_with_server
+
+        return run_with_server(args, command, {NESTED_VAR: args.profile})
     got = resolve(args.profile, region=args.region, code=args.code, what=f"exec {args.profile}")
     env = exec_environment(os.environ, got.credentials, got.region, args.profile)
     sys.stdout.flush()

@@ -126,14 +126,20 @@ class TerminalCodes:
 
 
 def has_tty() -> bool:
+    """A terminal we may prompt on: ours, and we are in its foreground (a background job that read it
+    would be stopped by SIGTTIN, so it must ask elsewhere: see stsdash.broker.prompts)."""
     if os.name == "nt":  # no /dev/tty; getpass reads the console itself
         return sys.stdin.isatty()
     try:
         fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
         return False
-    os.close(fd)
-    return True
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
 
 
 def prompt_code(request: MfaRequest) -> str | None:

@@ -105,6 +105,9 @@ class ChainResolver:
             problem = sso_config_problem(merged, files.sso_sessions, files.paths.config)[0]
         elif kind is Kind.STATIC:
             problem = static_credentials(raw.config, creds)[1]
+        elif kind is Kind.LOGIN:  # botocore can; a refresh plan has no hop for it
+            problem = (f"uses `aws login` (login_session), which stsdash cannot use as a source; "
+                       f"use the role with the AWS CLI, or give {source} keys, SSO or credential_process")
         elif kind is Kind.NONE and not ("mfa_serial" in merged and not has_static(merged)):
             problem = "has no credentials"  # (a keyring MFA user is fine: stsdash supplies its keys)
         return f"source profile {source}: {problem}" if problem else None

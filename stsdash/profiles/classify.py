@@ -69,7 +69,7 @@ def classify(
     if "aws_access_key_id" in creds:
         return Kind.STATIC, "credentials", None
     if "login_session" in merged:
-        return Kind.NONE, keys_location(config, creds), None
+        return Kind.LOGIN, keys_location(config, creds), None
     if "credential_process" in merged:
         return Kind.PROCESS, keys_location(config, creds), None
     if "aws_access_key_id" in config:

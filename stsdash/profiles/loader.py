@@ -13,8 +13,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stsdash.awsfiles.logincache import login_cache_filename, read_login_session
 from stsdash.awsfiles.paths import AwsPaths, aws_paths
 from stsdash.awsfiles.rules import DEFAULT_SHADOWING_KEYS
+from stsdash.errors import FileFormatError
 from stsdash.profiles.chains import ChainResolver
 from stsdash.profiles.classify import (
     classify,
@@ -22,7 +24,6 @@ from stsdash.profiles.classify import (
     keys_kind,
     sso_config_problem,
     static_credentials,
-    str_value,
 )
 from stsdash.profiles.files import ProfileFiles
 from stsdash.profiles.model import Kind, Profile, ProfileSet
@@ -107,8 +108,8 @@ def build_profile(files: ProfileFiles, name: str) -> Profile:
     if kind is Kind.NONE and p.mfa_serial and not has_static(merged):
         # An IAM user whose keys were moved out of the files: they can only be in the keyring.
         p.kind, p.keys_in = Kind.MFA_USER, "keyring"
-    if kind is Kind.NONE and str_value(merged, "login_session"):
-        p.warnings.append("uses `aws login` (login_session); stsdash does not manage those credentials")
+    if kind is Kind.LOGIN:
+        _read_login_cache(files, p)
     if kind is Kind.WEB_IDENTITY and p.web_identity_token_file:
         token_path = Path(p.web_identity_token_file)
         if token_path.is_absolute() and not token_path.exists():
@@ -126,3 +127,21 @@ def build_profile(files: ProfileFiles, name: str) -> Profile:
         p.sso_resolved = tuple(resolved)  # type: ignore[assignment]
         p.problem = p.problem or problem
     return p
+
+
+def _read_login_cache(files: ProfileFiles, p: Profile) -> None:
+    """Expiry of the profile's `aws login` session; a missing or unreadable cache is a problem, as for
+    botocore (LoginTokenLoadError)."""
+    session = p.login_session or ""
+    path = files.paths.login_cache / login_cache_filename(session)
+    try:
+        cached = read_login_session(path)
+    except FileFormatError as exc:
+        p.problem = p.problem or f"{exc.message}; run `aws login --profile {p.name}`"
+        return
+    if cached is None:
+        p.problem = p.problem or (
+            f"no `aws login` session {session!r} cached ({path}); run `aws login --profile {p.name}`"
+        )
+        return
+    p.expires_at = cached.expires_at

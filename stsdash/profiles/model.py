@@ -26,11 +26,45 @@ class Kind(StrEnum):
     SSO = "sso"
     WEB_IDENTITY = "web-identity"
     PROCESS = "credential-process"
+    LOGIN = "login"  # `aws login` (login_session): the AWS CLI keeps these fresh, stsdash shows the expiry
     NONE = "none"  # nothing botocore could use (e.g. only region)
     SAML = "saml"  # AssumeRoleWithSAML, defined in stsdash's config.toml (see profiles/saml.py)
 
 
 REFRESHABLE_KINDS = frozenset({Kind.MFA_USER, Kind.ASSUME_ROLE, Kind.SSO, Kind.WEB_IDENTITY, Kind.SAML})
+
+
+# Per-profile settings botocore and the AWS CLI read that say how to call AWS, not where credentials
+# come from. botocore merges a credentials-file section into the profile of the same name, so these,
+# written beside the keys in a target section, make AWS_PROFILE=<target> call AWS the way the profile
+# itself would. Credential settings (role_arn, source_profile, mfa_serial, sso_*, credential_process,
+# ...) are never copied: they would change how botocore resolves the target. Nested blocks (`s3 =`,
+# `api_versions =`) are not copied either: the credentials writer writes one-line values only.
+TARGET_SETTINGS = (
+    "region",
+    "output",
+    "ca_bundle",
+    "endpoint_url",
+    "services",
+    "ignore_configure_endpoint_urls",
+    "sts_regional_endpoints",
+    "use_fips_endpoint",
+    "use_dualstack_endpoint",
+    "retry_mode",
+    "max_attempts",
+    "defaults_mode",
+    "parameter_validation",
+    "tcp_keepalive",
+    "request_checksum_calculation",
+    "response_checksum_validation",
+    "disable_request_compression",
+    "request_min_compression_size_bytes",
+    "sigv4a_signing_region_set",
+    "account_id_endpoint_mode",
+    "cli_pager",
+    "cli_timestamp_format",
+    "cli_binary_format",
+)
 
 
 class Status(StrEnum):
@@ -91,9 +125,8 @@ class Profile:
     origins: list[tuple[Path, int]] = field(default_factory=list)
     # SSO start URL and region after merging the profile's [sso-session] (see classify.sso_config_problem).
     sso_resolved: tuple[str | None, str | None] | None = None
-    # Settings written into the target section beside the keys so AWS_PROFILE=<target> behaves like
-    # the profile (region, endpoints, ...); None = remove the key there (see targets.TARGET_SETTINGS).
-    target_settings: dict[str, str | None] = field(default_factory=dict)
+    # The profile's TARGET_SETTINGS that go into its target section (see `target_settings`).
+    copied_settings: dict[str, str] | None = None
 
     # The profile's settings, read from `config` when asked for: a load builds thousands of profiles
     # and most callers look at a few of these.
@@ -110,6 +143,7 @@ class Profile:
     sso_role_name = _setting("sso_role_name")
     web_identity_token_file = _setting("web_identity_token_file")
     credential_process = _setting("credential_process")
+    login_session = _setting("login_session")
     mfa_process = _setting("mfa_process")
     endpoint_url = _setting("endpoint_url")
     ca_bundle = _setting("ca_bundle")
@@ -117,6 +151,15 @@ class Profile:
 
     sso_start_url = _sso_setting("sso_start_url", 0)
     sso_region = _sso_setting("sso_region", 1)
+
+    @property
+    def target_settings(self) -> dict[str, str | None]:
+        """What the target section should hold of TARGET_SETTINGS: the profile's value, or None (remove
+        the key there). Nothing when the target is the profile's own name."""
+        if self.target is None or self.target == self.name:
+            return {}
+        copied = self.copied_settings or {}
+        return {key: copied.get(key) for key in TARGET_SETTINGS}
 
     @property
     def values(self) -> dict[str, str | dict[str, str]]:

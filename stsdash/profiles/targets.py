@@ -16,7 +16,7 @@ from stsdash.awsfiles.rules import (
 )
 from stsdash.profiles.classify import EXPIRY_KEYS, SHADOWING_KEYS, parse_timestamp
 from stsdash.profiles.files import ProfileFiles
-from stsdash.profiles.model import REFRESHABLE_KINDS, Kind, Profile
+from stsdash.profiles.model import REFRESHABLE_KINDS, TARGET_SETTINGS, Kind, Profile
 
 if TYPE_CHECKING:
     from stsdash.settings import Settings
@@ -24,37 +24,7 @@ if TYPE_CHECKING:
 # Keys that keep a profile's own name from being its target (see TargetPolicy.own_name_ok).
 _OWN_NAME_BLOCKERS = frozenset((*SHADOWING_KEYS, "credential_process", "login_session"))
 
-# Per-profile settings botocore and the AWS CLI read that say how to call AWS, not where credentials
-# come from. botocore merges a credentials-file section into the profile of the same name, so these,
-# written beside the keys in a target section, make AWS_PROFILE=<target> call AWS the way the profile
-# itself would. Credential settings (role_arn, source_profile, mfa_serial, sso_*, credential_process,
-# ...) are never copied: they would change how botocore resolves the target. Nested blocks (`s3 =`,
-# `api_versions =`) are not copied either: the credentials writer writes one-line values only.
-TARGET_SETTINGS = (
-    "region",
-    "output",
-    "ca_bundle",
-    "endpoint_url",
-    "services",
-    "ignore_configure_endpoint_urls",
-    "sts_regional_endpoints",
-    "use_fips_endpoint",
-    "use_dualstack_endpoint",
-    "retry_mode",
-    "max_attempts",
-    "defaults_mode",
-    "parameter_validation",
-    "tcp_keepalive",
-    "request_checksum_calculation",
-    "response_checksum_validation",
-    "disable_request_compression",
-    "request_min_compression_size_bytes",
-    "sigv4a_signing_region_set",
-    "account_id_endpoint_mode",
-    "cli_pager",
-    "cli_timestamp_format",
-    "cli_binary_format",
-)
+_COPIED = frozenset(TARGET_SETTINGS)
 
 
 class TargetPolicy:
@@ -93,7 +63,8 @@ class TargetPolicy:
             else:
                 claimed[p.target] = p.name
             self.read_expiry(p, p.target)
-            p.target_settings = self.target_settings(p)
+            if p.target != p.name:
+                p.copied_settings = self.copied_settings(p)
         for target, owner in claimed.items():
             tp = profiles.get(target)
             if tp is not None and target != owner and tp.kind in (Kind.SESSION, Kind.NONE):
@@ -158,29 +129,25 @@ class TargetPolicy:
                     "choose another target in settings")
         return None
 
-    def target_settings(self, p: Profile) -> dict[str, str | None]:
-        """TARGET_SETTINGS as the target section should hold them: the profile's value, or None (remove).
+    def copied_settings(self, p: Profile) -> dict[str, str]:
+        """The profile's TARGET_SETTINGS for its target section (see Profile.target_settings).
 
-        Nothing when the target is the profile's own name (its config section already says it all). A
-        key that a config profile named like the target sets itself is left to that profile (None).
+        A key that a config profile named like the target sets itself is left to that profile, and a
+        value the writer would refuse is left out with a warning.
         """
-        if p.target is None or p.target == p.name:
-            return {}
+        assert p.target is not None
         raw = self.files.raws.get(p.target)
         target_config = raw.config if raw is not None else {}
-        wanted: dict[str, str | None] = {}
-        for key in TARGET_SETTINGS:
-            value = p.config.get(key)
-            if not isinstance(value, str) or not value or key in target_config:
-                wanted[key] = None
+        copied: dict[str, str] = {}
+        for key, value in p.config.items():  # a few keys each: cheaper than looking up every setting
+            if key not in _COPIED or not isinstance(value, str) or not value or key in target_config:
                 continue
             problem = value_problem(key, value)
             if problem:
                 p.warnings.append(f"{problem}: not copied to [{p.target}]")
-                wanted[key] = None
                 continue
-            wanted[key] = value
-        return wanted
+            copied[key] = value
+        return copied
 
     def read_expiry(self, p: Profile, section_name: str) -> None:
         """Expiry of the keys in credentials section `section_name` (botocore itself ignores these keys)."""

@@ -16,7 +16,7 @@ from stsdash.errors import StsdashError
 if TYPE_CHECKING:
     from stsdash.profiles import Profile, ProfileSet
 
-STS_KINDS = frozenset({"assume-role", "web-identity", "mfa-user"})  # kinds whose refresh calls STS
+STS_KINDS = frozenset({"assume-role", "web-identity", "mfa-user", "saml"})  # refresh calls STS
 
 
 def refusal(profile: Profile, profiles: ProfileSet, env: Mapping[str, str]) -> StsdashError | None:
@@ -48,7 +48,21 @@ def with_refusals(shown: list[Profile], profiles: ProfileSet, env: Mapping[str, 
     for profile in shown:
         refused = refusal(profile, profiles, env)
         if refused is not None:
-            text = refused.text if not refused.hint else f"{refused.text}. {refused.hint}"
-            profile = dataclasses.replace(profile, problem=text)
+            profile = dataclasses.replace(profile, problem=_problem_text(refused))
         out.append(profile)
     return out
+
+
+def mark_refusals(profiles: ProfileSet, env: Mapping[str, str]) -> None:
+    """Record each refusal as the profile's problem, in a set loaded for display only (the dashboard).
+
+    Never on a set a refresh plans with: a profile refused as a target can be a fine source.
+    """
+    for profile in profiles.profiles.values():
+        refused = refusal(profile, profiles, env)
+        if refused is not None:
+            profile.problem = _problem_text(refused)
+
+
+def _problem_text(refused: StsdashError) -> str:
+    return refused.text if not refused.hint else f"{refused.text}. {refused.hint}"

@@ -77,7 +77,9 @@ class Plan:
                 raise UsageError(
                     f"nothing to refresh ({profile.kind} profile)",
                     profile=name,
-                    hint="Roles, SSO, web identity and MFA users with a target section can be refreshed.",
+                    hint=f"Run `aws login --profile {name}`: the AWS CLI renews `aws login` sessions."
+                    if profile.kind == "login"
+                    else "Roles, SSO, web identity and MFA users with a target section can be refreshed.",
                 )
             self.roots[name] = root = self._node_for(profile)
             # A requested profile's own hop uses its own settings, even if an earlier profile of this

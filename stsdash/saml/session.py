@@ -9,6 +9,7 @@ called, with what to do.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,9 +66,17 @@ def obtain(
     now: datetime,
     account_names: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
+    preferred_role: str | None = None,
 ) -> tuple[SamlAssertion, SamlRole]:
-    """An unexpired assertion and the pair to assume with it."""
+    """An unexpired assertion and the pair to assume with it.
+
+    `preferred_role` (the CLI's --saml-role) picks the role for this refresh like a configured
+    role_arn, and is remembered like a pick; a role_arn in config.toml still wins.
+    """
     remembered = memory.get(profile) if memory is not None else None
+    configured = settings.role_arn
+    if preferred_role and not configured:
+        settings = dataclasses.replace(settings, role_arn=preferred_role)
     names = dict(account_names or {})
     assertion = (run_saml_process(settings.saml_process, profile=profile, env=env)
                  if settings.saml_process else None)
@@ -109,7 +118,7 @@ def obtain(
             hint="Assertions last only minutes: sign in to your identity provider again and use the new one.",
             profile=profile,
         )
-    if memory is not None and role != remembered and not settings.role_arn:
+    if memory is not None and role != remembered and not configured:
         with contextlib.suppress(OSError):  # the choice is a convenience: the refresh goes on without it
             memory.remember(profile, role)
     return assertion, role

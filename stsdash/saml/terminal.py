@@ -31,6 +31,7 @@ class TerminalSaml:
     ) -> None:
         self.assertion_file = assertion_file
         self.role_arn = role_arn
+        self.preferred_role = role_arn  # read by the SAML hop: chosen even over a remembered pick
         self.has_tty = has_tty
         self.ask = ask or _ask_tty
         self._text: str | None = None

@@ -72,6 +72,8 @@ def role_or_source(profile: Profile) -> str:
         return f"{role} ← web identity"
     if kind == "credential-process":
         return "credential_process"
+    if kind == "login":
+        return f"aws login {profile.login_session or ''}".rstrip()
     if kind == "saml":
         return "SAML sign-in"
     if kind == "mfa-user":

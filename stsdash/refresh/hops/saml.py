@@ -44,6 +44,7 @@ class SamlHop(Hop):
             now=utcnow(),  # not the plan's start: the person may take a while to paste
             account_names=settings.account_names,
             env=None,
+            preferred_role=getattr(prompt, "preferred_role", None),  # the CLI's --saml-role
         )
         seconds, warnings = role_params.duration(ctx, p, chained=False)
         result = ctx.sts_client(p, settings_from=self.settings_from).assume_role_with_saml(

@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from stsdash.autorefresh import AutoRefreshPolicy
 from stsdash.awsfiles import watch
 from stsdash.awsfiles.perms import exposed_credentials
+from stsdash.refresh.checks import mark_refusals
 from stsdash.timeutil import format_utc
 from stsdash.ui.messages import (
     IdentityResult,
@@ -80,6 +81,8 @@ class DashboardWork(Screen[None]):
         signature = watch.signature(paths) if paths is not None else None
         try:
             loaded = self.app.engine.load()
+            # Shown as problems, so no row looks fine when `r` would be refused for its settings.
+            mark_refusals(loaded, self.app.engine.env)
         except Exception as exc:
             self._loaded_signature = signature
             self.post_message(LoadFailed(exc))
