@@ -16,7 +16,7 @@ Keys: up/down/page up/page down/home/end move the cursor, enter (or a double cli
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -34,6 +34,17 @@ Cell = tuple[str, str]  # (text, style name: a key of `styles_map`)
 CellsFor = Callable[[str], Mapping[str, Cell]]
 
 _BLANK: Cell = ("", "")
+
+
+class CellValue(NamedTuple):
+    """A cell read back from the table: its text (also as `.plain`, like a Rich Text) and style name."""
+
+    text: str
+    style: str
+
+    @property
+    def plain(self) -> str:
+        return self.text
 
 
 class LiveTable(ScrollView, can_focus=True):
@@ -136,9 +147,9 @@ class LiveTable(ScrollView, can_focus=True):
     def get_row_index(self, key: str) -> int:
         return self._index[key]
 
-    def get_cell(self, key: str, column: str) -> Cell:
+    def get_cell(self, key: str, column: str) -> CellValue:
         """The cell as the provider says it now (what the next paint shows)."""
-        return self.cells_for(key).get(column, _BLANK)
+        return CellValue(*self.cells_for(key).get(column, _BLANK))
 
     def set_rows(self, keys: Sequence[str], natural: Mapping[str, int] | None = None) -> None:
         """Show these rows in this order. The cursor stays on its row when that row is still there."""
