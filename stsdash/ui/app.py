@@ -36,7 +36,10 @@ class StsdashApp(App[None]):
     TITLE = "stsdash"
     COMMANDS = App.COMMANDS | {DashboardCommands}
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("C", "callers", "Callers", key_display="C", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("C", "callers", "Callers", key_display="C", show=False,
+                tooltip="callers: credential servers, their clients, pending prompts"),
+    ]
 
     def __init__(
         self,
