@@ -56,7 +56,7 @@ async def select(pilot, app: StsdashApp, name: str) -> None:
 
 
 def cell(app: StsdashApp, name: str, column: str) -> str:
-    return app.dashboard.profile_table.get_cell(name, column).plain
+    return app.dashboard.profile_table.get_cell(name, column)[0]
 
 
 def text_of(screen, selector: str) -> str:
@@ -102,8 +102,8 @@ async def test_dashboard_lists_profiles_and_sso_sessions(demo: DemoEnvironment) 
         assert "ops-base does not exist" in cell(app, "ops-broken", "result")
         sessions = app.dashboard.session_table
         assert sessions.row_count == 1
-        assert sessions.get_cell("acme", "expires").plain.startswith(("7h", "8h"))
-        assert "5: acme-dev" in sessions.get_cell("acme", "profiles").plain
+        assert sessions.get_cell("acme", "expires")[0].startswith(("7h", "8h"))
+        assert "5: acme-dev" in sessions.get_cell("acme", "profiles")[0]
         assert "14 profiles" in app.dashboard.sub_title
 
 
@@ -114,8 +114,9 @@ async def test_countdown_ticks_and_updates_only_changed_cells(demo: DemoEnvironm
         before = cell(app, "staging-deploy", "expires")
         await until(pilot, lambda: cell(app, "staging-deploy", "expires") != before, timeout=3,
                     what="the countdown to tick")
-        # An idle tick touches only countdowns that changed: the seconds of one profile here.
-        assert app.dashboard.refresh_rows() <= 2
+        # An idle tick touches only countdowns that changed: two rows show seconds here (staging-deploy
+        # and acme-staging), each with its countdown and the status cell that shows it.
+        assert app.dashboard.profile_table.refresh_visible() <= 4
 
 
 # ---- r: refresh with MFA ------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ async def test_failure_stays_on_the_row_until_the_next_try(demo: DemoEnvironment
         await until(pilot, lambda: cell(app, "dev-admin", "result").startswith("✗"), what="the failure")
         await app.workers.wait_for_complete()
         await pilot.pause(1.2)  # a tick and a reload later, the failure is still shown
-        assert cell(app, "dev-admin", "result") == "✗ AccessDenied"
+        assert cell(app, "dev-admin", "result") == "✗ access denied"
         assert any("Refresh failed: dev-admin" in n for n in notes(app))
         await pilot.press("r")  # MFA session is cached now: no second prompt
         await until(pilot, lambda: cell(app, "dev-admin", "result").startswith("✓"), what="the retry")
@@ -290,7 +291,7 @@ async def test_slash_filters_by_name_kind_or_account(demo: DemoEnvironment) -> N
         await pilot.press(*["backspace"] * 3, *"444444444444")
         assert table.row_count == 1 and table.selected_key == "prod-readonly"
         await pilot.press(*["backspace"] * 12, *"prod")
-        assert {table.get_row_at(i)[0].plain for i in range(table.row_count)} == {
+        assert set(table.keys) == {
             "prod-readonly", "prod-audit", "acme-prod", "acme-prod-audit"}
         await pilot.press("enter")  # back to the table, filter kept
         assert table.has_focus and table.row_count == 4
@@ -315,23 +316,61 @@ async def test_w_asks_sts_who_the_profile_is(demo: DemoEnvironment) -> None:
         assert "100000000001" in message and "AdministratorAccess" in message
 
 
-async def test_c_copies_export_lines_for_the_target(demo: DemoEnvironment, monkeypatch) -> None:
-    copied: list[str] = []
+EXPORT = ("unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION "
+          "AWS_SECURITY_TOKEN AWS_DEFAULT_PROFILE\nexport AWS_PROFILE='staging-deploy-session'\n"
+          "export AWS_REGION='eu-central-1'\nexport AWS_DEFAULT_REGION='eu-central-1'")
+
+
+async def press_c(pilot, app: StsdashApp) -> None:
+    """c, then the copy picker's first choice: AWS_PROFILE for sh (names only, never a key)."""
+    await pilot.press("c")
+    await until(pilot, lambda: isinstance(app.screen, PickerScreen), what="the copy picker")
+    await pilot.press("enter")
+
+
+async def test_c_copies_with_the_clipboard_tool_when_there_is_one(demo: DemoEnvironment, monkeypatch,
+                                                                   tmp_path) -> None:
+    pasted = tmp_path / "pasted"
+    tool = tmp_path / "fake-clip"
+    tool.write_text(f"#!/bin/sh\ncat > {pasted}\n")
+    tool.chmod(0o755)
+    monkeypatch.setattr("stsdash.ui.app.clipboard_tool", lambda: (str(tool),))
     app = make_app()
-    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
     async with app.run_test(size=SIZE) as pilot:
         await start(app, pilot)
         await select(pilot, app, "staging-deploy")
-        await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, PickerScreen), what="the copy picker")
-        await pilot.press("enter")  # the first choice: AWS_PROFILE for sh
-        assert copied == [
-            "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION "
-            "AWS_SECURITY_TOKEN AWS_DEFAULT_PROFILE\nexport AWS_PROFILE='staging-deploy-session'\n"
-            "export AWS_REGION='eu-central-1'\nexport AWS_DEFAULT_REGION='eu-central-1'"
-        ]
-        assert any(n.startswith("Copied to the clipboard") for n in notes(app))
-        assert "AWS_SECRET_ACCESS_KEY=" not in copied[0]  # names only, never a key
+        await press_c(pilot, app)
+        await until(pilot, lambda: any(n.startswith("Copied with fake-clip") for n in notes(app)),
+                    what="the copy")
+    assert pasted.read_text() == EXPORT
+
+
+async def test_c_says_osc52_cannot_be_confirmed(demo: DemoEnvironment, monkeypatch) -> None:
+    sent: list[str] = []
+    monkeypatch.setattr("stsdash.ui.app.clipboard_tool", lambda: None)
+    monkeypatch.setattr(StsdashApp, "is_headless", property(lambda self: False))
+    app = make_app()
+    monkeypatch.setattr(app, "copy_to_clipboard", sent.append)
+    async with app.run_test(size=SIZE) as pilot:
+        await start(app, pilot)
+        await select(pilot, app, "staging-deploy")
+        await press_c(pilot, app)
+        await until(pilot, lambda: bool(sent), what="OSC 52")
+        await until(pilot, lambda: any("terminal's clipboard" in n for n in notes(app)), what="the notice")
+    assert sent == [EXPORT]
+    assert not any(n.startswith("Copied") for n in notes(app))  # nothing claims a copy it cannot see
+
+
+async def test_c_shows_the_lines_when_there_is_no_clipboard(demo: DemoEnvironment, monkeypatch) -> None:
+    monkeypatch.setattr("stsdash.ui.app.clipboard_tool", lambda: None)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await start(app, pilot)
+        await select(pilot, app, "staging-deploy")
+        await press_c(pilot, app)
+        await until(pilot, lambda: any("No clipboard here" in n for n in notes(app)), what="the lines")
+        shown = next(n for n in notes(app) if "No clipboard here" in n)
+        assert EXPORT in shown and "AWS_SECRET_ACCESS_KEY=" not in shown
 
 
 # ---- l: SSO login -------------------------------------------------------------------------------------
@@ -373,7 +412,7 @@ async def test_escape_cancels_the_sso_login(demo: DemoEnvironment) -> None:
         await until(pilot, lambda: not demo.sso_server.pending_user_codes() or modal.cancel_event.is_set(),
                     what="cancel")
         assert modal.cancel_event.is_set()
-        assert any("cancelled" in n for n in notes(app))
+        await until(pilot, lambda: any("cancelled" in n for n in notes(app)), what="the cancel notice")
 
 
 # ---- ?, q, palette ------------------------------------------------------------------------------------
@@ -385,9 +424,18 @@ async def test_question_mark_shows_every_key(demo: DemoEnvironment) -> None:
         await start(app, pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        shown = "\n".join(str(w.render()) for w in app.screen.query(Static))
-        for key in ("r", "R", "l", "enter", "/", "w", "c", "o", "g", "q"):
-            assert f"{key:>6}  " in shown
+        rows = [(str(row.query_one(".help-key").render()), str(row.query_one(".help-text").render()))
+                for row in app.screen.query(".help-line")]
+        keys = {key for key, _ in rows}
+        lines = [text for _, text in rows]
+        assert {"r", "R", "l", "enter", "/", "w", "c", "o", "g", "q", "?", "1", "2", "ctrl+p"} <= keys
+        assert "tab / shift+tab" in keys
+        # Made from the bindings: every key the footer can show has its line, with the same words.
+        from stsdash.ui.screens.dashboard import DashboardScreen
+
+        for binding in DashboardScreen.BINDINGS:
+            if binding.tooltip:
+                assert any(line.endswith(binding.tooltip) for line in lines), binding.key
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
@@ -402,9 +450,8 @@ async def test_q_quits(demo: DemoEnvironment) -> None:
 
 
 async def test_command_palette_runs_actions(demo: DemoEnvironment, monkeypatch) -> None:
-    copied: list[str] = []
+    monkeypatch.setattr("stsdash.ui.app.clipboard_tool", lambda: None)
     app = make_app()
-    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
     async with app.run_test(size=SIZE) as pilot:
         await start(app, pilot)
         await select(pilot, app, "billing")
@@ -413,8 +460,8 @@ async def test_command_palette_runs_actions(demo: DemoEnvironment, monkeypatch) 
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, PickerScreen), what="the copy picker")
         await pilot.press("enter")
-        await until(pilot, lambda: bool(copied), what="the palette command")
-        assert "export AWS_PROFILE='billing-session'" in copied[0]
+        await until(pilot, lambda: any("AWS_PROFILE='billing-session'" in n for n in notes(app)),
+                    what="the palette command")
         await pilot.press("ctrl+p", *"refresh acme-security")
         await pilot.pause(0.5)
         await pilot.press("enter")

@@ -56,16 +56,34 @@ async def loaded(pilot) -> None:
 
 async def select(pilot, name: str) -> None:
     table = pilot.app.dashboard.profile_table
-    table.move_cursor(row=table.get_row_index(name), animate=False)
+    table.move_cursor(table.get_row_index(name))
     await pilot.pause()
 
 
 def test_dashboard(demo_files, snap_compare) -> None:
-    assert snap_compare(make_app(), terminal_size=(120, 30), run_before=loaded)
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=loaded)
+
+
+def test_dashboard_100x30(demo_files, snap_compare) -> None:
+    assert snap_compare(make_app(), terminal_size=(100, 30), run_before=loaded)
 
 
 def test_dashboard_80x24(demo_files, snap_compare) -> None:
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded)
+
+
+def test_first_run_welcome_80x24(aws_home, snap_compare) -> None:
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=loaded)
+
+
+def test_filter_without_matches_80x24(demo_files, snap_compare) -> None:
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        await pilot.press("slash", *"nothing-like-this")
+        pilot.app.dashboard.query_one("#filter", Input).cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
 
 
 def test_dashboard_light_theme(demo_files, snap_compare) -> None:

@@ -19,6 +19,14 @@ from tests.test_ui_app import demo as demo
 BILLING_SECRET = "demoEXAMPLEsessionSECRETBILLING00"
 
 
+def osc52(monkeypatch) -> None:
+    """No clipboard tool, a real terminal: the copy goes out as OSC 52 (app.copy_to_clipboard)."""
+    from stsdash.ui.app import StsdashApp
+
+    monkeypatch.setattr("stsdash.ui.app.clipboard_tool", lambda: None)
+    monkeypatch.setattr(StsdashApp, "is_headless", property(lambda self: False))
+
+
 async def choose(pilot, app, option_id: str) -> None:
     """Move the picker's highlight with the arrow keys to `option_id`, then press enter."""
     await until(pilot, lambda: isinstance(app.screen, PickerScreen), what="the picker")
@@ -35,6 +43,7 @@ async def choose(pilot, app, option_id: str) -> None:
 
 async def test_c_copies_the_keys_for_fish_and_shows_them_masked(demo: DemoEnvironment, monkeypatch) -> None:
     copied: list[str] = []
+    osc52(monkeypatch)
     app = make_app()
     monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
     async with app.run_test(size=SIZE) as pilot:
@@ -47,12 +56,14 @@ async def test_c_copies_the_keys_for_fish_and_shows_them_masked(demo: DemoEnviro
         assert "set -e AWS_PROFILE" in lines
         assert any(line.startswith(f"set -gx AWS_SECRET_ACCESS_KEY '{BILLING_SECRET}") for line in lines)
         assert "set -gx AWS_REGION 'us-east-1'" in lines
-        shown = [n for n in notes(app) if n.startswith("Copied to the clipboard")]
+        await until(pilot, lambda: any("terminal's clipboard" in n for n in notes(app)), what="the notice")
+        shown = [n for n in notes(app) if "terminal's clipboard" in n]
         assert shown and BILLING_SECRET not in shown[0] and "****" in shown[0]
 
 
 async def test_g_region_is_used_by_copy_for_this_session(demo: DemoEnvironment, monkeypatch) -> None:
     copied: list[str] = []
+    osc52(monkeypatch)
     app = make_app()
     monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
     async with app.run_test(size=SIZE) as pilot:
@@ -63,12 +74,14 @@ async def test_g_region_is_used_by_copy_for_this_session(demo: DemoEnvironment, 
         assert any("billing: eu-west-2" in n for n in notes(app))
         await pilot.press("c")
         await choose(pilot, app, "profile:powershell")
+        await until(pilot, lambda: len(copied) == 1, what="the copy")
         assert "$env:AWS_REGION = 'eu-west-2'" in copied[-1].splitlines()
         assert "$env:AWS_PROFILE = 'billing-session'" in copied[-1].splitlines()
         # another profile keeps its own region
         await select(pilot, app, "staging-deploy")
         await pilot.press("c")
         await choose(pilot, app, "profile:sh")
+        await until(pilot, lambda: len(copied) == 2, what="the second copy")
         assert "export AWS_REGION='eu-central-1'" in copied[-1].splitlines()
 
 
@@ -149,6 +162,7 @@ async def test_c_pastes_a_hostile_profile_name_as_text(demo: DemoEnvironment, mo
     with demo.config.open("a") as config:
         config.write(f"\n[profile {name}]\nregion = eu-west-1\n")
     copied: list[str] = []
+    osc52(monkeypatch)
     app = make_app()
     monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
     async with app.run_test(size=SIZE) as pilot:
@@ -156,6 +170,7 @@ async def test_c_pastes_a_hostile_profile_name_as_text(demo: DemoEnvironment, mo
         await select(pilot, app, name)
         await pilot.press("c")
         await choose(pilot, app, "profile:sh")
+        await until(pilot, lambda: bool(copied), what="the copy")
     assert copied
     shell = subprocess.run(["bash", "-c", copied[0] + '\nprintf "%s" "$AWS_PROFILE"'], capture_output=True,
                            text=True, timeout=30, cwd=tmp_path)

@@ -33,14 +33,6 @@ class LoadFailed(Message):
         self.error = error
 
 
-class RefreshStarted(Message):
-    """A refresh worker is about to call the engine for these profiles."""
-
-    def __init__(self, names: list[str]) -> None:
-        super().__init__()
-        self.names = names
-
-
 class ProfileRefreshed(Message):
     """One profile's result, as soon as the engine reports it."""
 

@@ -1,41 +1,34 @@
-"""`?`: every key, in one place (the footer shows only the most used)."""
+"""`?`: every key, in one place, made from the dashboard's own bindings (the footer shows a few)."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
-
-KEYS: tuple[tuple[str, str], ...] = (
-    ("r", "refresh the selected profile (asks for an MFA code only when needed)"),
-    ("R", "refresh every stale profile: one code per MFA device"),
-    ("l", "log in to the selected SSO session"),
-    ("enter", "details: identity, target, source chain, last error"),
-    ("/", "filter by name, kind or account (escape clears)"),
-    ("w", "who am I: GetCallerIdentity for the selected profile"),
-    ("c", "copy exports (AWS_PROFILE or the keys) for sh, fish, powershell, dotenv or json"),
-    ("o", "open the AWS console signed in as the selected profile"),
-    ("g", "choose the selected profile's region for this session (used by c and o)"),
-    ("C", "callers: credential servers, their clients, pending prompts"),
-    ("tab", "switch between the profiles and SSO sessions tables"),
-    ("ctrl+p", "command palette: every action"),
-    ("?", "this help"),
-    ("q", "quit"),
-)
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "close", "Close")]
 
+    def __init__(self, keys: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.keys = keys  # (key display, action, what it does)
+
     def compose(self) -> ComposeResult:
+        width = max((len(key) for key, _, _ in self.keys), default=6)
         with VerticalScroll(id="help-dialog", classes="dialog"):
             yield Label("Keys", classes="dialog-title")
-            for key, text in KEYS:
-                yield Static(f"[b]{key:>6}[/b]  {text}", classes="help-line")
+            for key, _action, text in self.keys:
+                with Horizontal(classes="help-line"):
+                    label = Label(f"[b]{escape(key)}[/b]", classes="help-key")
+                    label.styles.width = width + 2
+                    yield label
+                    yield Label(escape(text), classes="help-text")
             yield Static("Countdowns: green fresh · yellow inside the refresh-ahead window · red expired.",
                          classes="dialog-hint")
             yield Static("escape close", classes="dialog-hint")

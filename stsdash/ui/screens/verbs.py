@@ -90,8 +90,8 @@ class Verbs:
         self.app.call_from_thread(self._deliver, name, text, shown)
 
     def _deliver(self, name: str, text: str, shown: str) -> None:
-        self.app.copy_to_clipboard(text.rstrip("\n"))
-        self.screen.notify(shown.rstrip("\n"), title=f"Copied to the clipboard ({name})", timeout=6)
+        # The app says how it was copied (a clipboard tool, or OSC 52 which cannot be confirmed).
+        self.app.copy_text(text.rstrip("\n"), shown=shown.rstrip("\n"), label=name)
 
     # ---- o: console ------------------------------------------------------------------------------
     def console(self, profile: Profile) -> None:
