@@ -118,3 +118,26 @@ def test_a_replace_that_keeps_failing_is_a_clear_error_and_nothing_changes(aws_h
     assert "another program may have the file open" in message and "the file is unchanged" in message
     assert aws_home.credentials.read_bytes() == before
     assert [p.name for p in aws_home.credentials.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_the_mfa_prompt_uses_the_console_where_there_is_no_dev_tty(monkeypatch, capsys) -> None:
+    import getpass
+    import io
+
+    from stsdash.commands import refresh as refresh_cmd
+    from stsdash.engine import MfaRequest
+
+    class Console(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(os, "name", "nt")
+    monkeypatch.setattr(sys, "stdin", Console())
+    monkeypatch.setattr(getpass, "getpass", lambda prompt: "123456")
+    opened: list[str] = []
+    monkeypatch.setattr("builtins.open", lambda *a, **k: opened.append(str(a[0])) or io.StringIO())
+    assert refresh_cmd.has_tty()
+    request = MfaRequest(serial="arn:aws:iam::123456789012:mfa/alice", profiles=["dev"], reason="")
+    assert refresh_cmd.prompt_code(request) == "123456"
+    assert opened == []  # no /dev/tty
+    assert "MFA code needed for arn:aws:iam::123456789012:mfa/alice" in capsys.readouterr().err

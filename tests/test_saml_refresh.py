@@ -203,3 +203,21 @@ def test_cli_reads_the_assertion_from_a_file_or_stdin(world, saml_sts, tmp_path)
     assert ":assumed-role/Admin/" in caller_arn(resolved_credentials("corp"), saml_sts.url)
     missing = cli(world, saml_sts, "corp")
     assert missing.returncode == 1 and "--saml-assertion FILE" in missing.stdout
+
+
+def test_a_role_refreshed_alone_keeps_the_saml_session_it_went_through(world, saml_sts, tmp_path) -> None:
+    with world.config.open("a") as f:
+        f.write(f"\n[profile corp-dev]\nrole_arn = {role_arn('dev')}\nsource_profile = corp\n"
+                "region = us-east-1\n")
+    eng = engine(corp=ProfileSettings(saml=True, saml_process=helper(tmp_path, ADMIN)))
+    reported = []
+    (audit,) = eng.refresh(["corp-audit"], code_provider=no_codes, on_result=reported.append)
+    assert audit.ok, audit.error
+    assert sorted(r.profile for r in reported) == ["corp", "corp-audit"]  # the session's row updates too
+    corp = resolved_credentials("corp")
+    assert corp is not None and ":assumed-role/Admin/" in caller_arn(corp, saml_sts.url)
+    (tmp_path / "assertion.txt").write_text("garbage")  # a second sign-in would fail now
+    (dev,) = eng.refresh(["corp-dev"], code_provider=no_codes)
+    assert dev.ok, dev.error
+    assert saml_sts.calls["AssumeRoleWithSAML"] == 1
+    assert ":assumed-role/dev/" in caller_arn(resolved_credentials("corp-dev-session"), saml_sts.url)

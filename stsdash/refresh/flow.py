@@ -78,8 +78,9 @@ def refresh(
         fail(name, exc)
     ctx = RunContext(services, profiles, now, saml_prompt=saml_prompt)
     runner = Runner(plan, ctx, code_provider)
+    roots = {**plan.roots, **_saml_sessions_on_the_way(plan, profiles, writer)}
     by_node: dict[str, list[str]] = {}
-    for name, key in plan.roots.items():
+    for name, key in roots.items():
         by_node.setdefault(key, []).append(name)
 
     def nodes_done(events: list[Event]) -> None:
@@ -87,7 +88,7 @@ def refresh(
         for key, out, error in events:
             for name in by_node.get(key, []):
                 if error is not None:
-                    fail(name, error, runner.warnings_for(plan.roots[name]))
+                    fail(name, error, runner.warnings_for(roots[name]))
                 elif out is not None:
                     ready.append((name, out))
         if not ready:
@@ -96,7 +97,7 @@ def refresh(
             [(target(n) or "", out.creds, profiles.profiles[n].target_settings) for n, out in ready]
         )
         for name, out in ready:
-            warnings = runner.warnings_for(plan.roots[name])
+            warnings = runner.warnings_for(roots[name])
             error = failures.get(target(name) or "")
             if error is not None:
                 fail(name, error, warnings)
@@ -120,3 +121,18 @@ def refresh(
         if name not in finished:
             fail(name, StsdashError("not refreshed (its dependencies never finished)", profile=name))
     return [finished[name] for name in names if name in finished], fresh
+
+
+def _saml_sessions_on_the_way(plan: Plan, profiles: ProfileSet, writer: GroupWriter) -> dict[str, str]:
+    """SAML sessions that requested roles are assumed through, written too (and reported): a new
+    assertion means signing in again, so the next role refreshed from that session finds it."""
+    from stsdash.refresh.hops import SamlHop
+
+    extra = {}
+    for key in plan.needed():
+        hop = plan.nodes[key]
+        name = hop.profile
+        if (isinstance(hop, SamlHop) and name not in plan.roots and profiles.profiles[name].target
+                and writer.refusal(profiles, name) is None):
+            extra[name] = key
+    return extra
