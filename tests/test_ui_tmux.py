@@ -123,9 +123,12 @@ def test_slash_and_a_filter_typed_in_one_burst_refresh_nothing(tmp_path: Path) -
 def test_help_and_quit_are_visible_and_work_at_80x24(tmp_path: Path) -> None:
     tmux = start_demo(tmp_path, "small", 80, 24)
     try:
-        screen = tmux.wait(lambda s: "dev-admin" in s, what="the dashboard")
-        footer = screen.rstrip("\n").splitlines()[-1]
-        assert "? Help" in footer and "q Quit" in footer, footer
+        def footer(screen: str) -> str:
+            return screen.rstrip("\n").splitlines()[-1] if screen.strip() else ""
+
+        # The footer settles a moment after the rows show: wait for it, then it must hold both keys.
+        screen = tmux.wait(lambda s: "dev-admin" in s and "Quit" in footer(s), what="the footer")
+        assert "? Help" in footer(screen) and "q Quit" in footer(screen), footer(screen)
         tmux.keys("?")
         tmux.wait(lambda s: "this help" in s, what="help")
         tmux.keys("Escape")
