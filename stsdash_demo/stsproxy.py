@@ -166,6 +166,12 @@ class StsProxy:
             self._gate = (action, count, timeout)
             self._gate_arrivals = 0
 
+    def release_held(self) -> None:
+        """Let every held request through now (and no longer hold new ones)."""
+        with self._gate_open:
+            self._gate = None
+            self._gate_open.notify_all()
+
     def register_key(self, access_key_id: str, secret_access_key: str) -> None:
         """A long-term key the proxy may re-sign with on behalf of its GetSessionToken sessions."""
         with self._lock:

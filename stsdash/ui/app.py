@@ -120,7 +120,7 @@ class StsdashApp(App[None]):
         return self.clock()
 
     # ---- notifications never cover a modal ---------------------------------------------------------
-    def notify(self, message: str, **kwargs) -> None:  # type: ignore[override]
+    def notify(self, message: str, **kwargs) -> None:
         """While a modal is open, hold notifications back until the dashboard shows again: a toast
         over an MFA prompt hides its text or its keys."""
         if isinstance(self.screen, ModalScreen):

@@ -359,6 +359,8 @@ class DashboardScreen(DashboardWork):
         """Show the filter box and focus it now, not after the keys already queued behind `/`."""
         box = self.query_one("#filter", Input)
         box.display = True
+        if self._index is None and self.profiles is not None:  # built now, not on the first keystroke
+            self._index = ProfileIndex(self.profiles.visible(self.app.settings_hidden))
         self.query_one("#tabs", TabbedContent).active = "tab-profiles"
         self.set_focus(box)
 

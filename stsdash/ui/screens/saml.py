@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.markup import escape
 from textual import events
@@ -219,7 +219,7 @@ class SamlScreen(ModalScreen["SamlAnswer | None"]):
 
 
 def ask_saml(
-    app: App[object], request: SamlRequest, *, is_cancelled: Callable[[], bool] = lambda: False
+    app: App[Any], request: SamlRequest, *, is_cancelled: Callable[[], bool] = lambda: False
 ) -> SamlAnswer | None:
     """A SamlPrompt for the engine: shows the modal from a worker thread and waits for the answer."""
     answer: Future[SamlAnswer | None] = Future()
