@@ -1156,6 +1156,14 @@ PORTAL_ERRORS = [
 ]
 
 
+# These tests are about what the user is told, not about backoff (tested in test_sts_errors.py): the
+# retries still happen, without their sleeps.
+NO_BACKOFF = """
+    from stsdash.providers.http import RetryPolicy
+    RetryPolicy.delay = lambda self, attempt, rng=None: 0.0
+"""
+
+
 @pytest.mark.parametrize(
     ("replies", "parts"), [c[1:] for c in PORTAL_ERRORS], ids=[c[0] for c in PORTAL_ERRORS]
 )
@@ -1163,7 +1171,7 @@ def test_sso_portal_errors(sso_home, scripted, replies: list[Reply | None], part
     for reply in replies:
         scripted.push(CREDS_PATH, reply)
     before = snapshot(sso_home.home)
-    proc = run_cli(sso_home, "refresh", "s")
+    proc = run_cli(sso_home, "refresh", "s", patch=NO_BACKOFF)
     expect(proc, 1, "FAILED s: profile s:", *parts)
     assert_untouched(before, sso_home)
 
@@ -1173,7 +1181,7 @@ def test_sso_portal_connection_refused(sso_home) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     before = snapshot(sso_home.home)
-    proc = run_cli(sso_home, "refresh", "s", AWS_ENDPOINT_URL_SSO=f"http://127.0.0.1:{port}")
+    proc = run_cli(sso_home, "refresh", "s", patch=NO_BACKOFF, AWS_ENDPOINT_URL_SSO=f"http://127.0.0.1:{port}")
     expect(proc, 1, "FAILED s: profile s:", f"cannot reach the SSO portal http://127.0.0.1:{port}")
     assert_untouched(before, sso_home)
 
