@@ -68,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from stsdash.errors import StsdashError
 
     parser = build_parser()
+    if _human_output(argv):
+        from stsdash.terminal import protect_std_streams
+
+        protect_std_streams()  # no byte from a file or server may drive the terminal
     args = parser.parse_args(argv)
     if args.command is None:
         # Bare `stsdash` opens the dashboard, when that command is installed.
@@ -82,7 +86,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("stsdash: interrupted", file=sys.stderr)
-        return 130
+        from stsdash.exiting import leave_now
+
+        leave_now(130)  # worker threads may still wait on the network: do not join them
+
+
+def _human_output(argv: Sequence[str] | None) -> bool:
+    """Every command but the dashboard (Textual owns the terminal) writes through the escaping filter."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = next((w for w in words if not w.startswith("-")), None)
+    return command not in (None, "tui", "demo")
 
 
 def _has_command(parser: argparse.ArgumentParser, name: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import string
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from stsdash import netlimits
+from stsdash.bounded import read_regular
 from stsdash.errors import SettingsError
+from stsdash.netlimits import CALL_DEADLINE_RANGE, CONNECT_TIMEOUT_RANGE, READ_TIMEOUT_RANGE
 
 SESSION_DURATION_RANGE = (900, 129600)  # GetSessionToken
 ROLE_DURATION_RANGE = (900, 43200)  # AssumeRole: up to the role's MaxSessionDuration (max 12 h)
@@ -24,6 +28,9 @@ MAX_CONCURRENCY_RANGE = (1, 64)
 # What a source profile's mfa_serial does (IAM user keys + mfa_serial, no role_arn, used as source_profile).
 SOURCE_MFA_SERIAL_MODES = ("session", "ignore")
 SSO_TEMPLATE_FIELDS = ("account_name", "account_id", "role_name", "session")
+
+MAX_TEMPLATE = 200
+MAX_SETTINGS_BYTES = 1 << 20
 
 _DURATION_RE = re.compile(r"(\d+)\s*([dhms])", re.IGNORECASE)
 _SESSION_NAME_RE = re.compile(r"[\w+=,.@-]{2,64}")
@@ -67,6 +74,10 @@ class Settings:
     # code per device). "ignore": as botocore, the source's mfa_serial is ignored and such roles are
     # assumed with the user's long-term keys (a code only when the role profile has mfa_serial).
     source_mfa_serial: str = "session"
+    # Network patience (seconds): see stsdash.netlimits for what each bounds.
+    connect_timeout: float = 4.0
+    read_timeout: float = 10.0
+    call_deadline: float = 15.0
     account_names: dict[str, str] = field(default_factory=dict)  # account id -> name, for SAML role lists
     # Full URL of the console federation endpoint; None = the partition's (signin.aws.amazon.com, …).
     signin_endpoint: str | None = None
@@ -93,7 +104,7 @@ def load_settings(path: Path | None = None) -> Settings:
     """Read settings from `path` (default: settings_path()). Missing file → defaults."""
     path = settings_path() if path is None else Path(path)
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_SETTINGS_BYTES)
     except FileNotFoundError:
         return Settings()
     except IsADirectoryError as exc:
@@ -110,7 +121,18 @@ def load_settings(path: Path | None = None) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML: {exc}",
                             hint="Fix the syntax (see https://toml.io).") from exc
-    return _from_toml(doc, _Ctx(path))
+    settings = _from_toml(doc, _Ctx(path))
+    apply_network_limits(settings)
+    return settings
+
+
+def apply_network_limits(settings: Settings) -> None:
+    """Make the settings' timeouts the ones every HTTP call in this process uses."""
+    netlimits.configure(netlimits.NetLimits(
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        call_deadline=settings.call_deadline,
+    ))
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:
@@ -130,6 +152,9 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
         "max_concurrency": settings.max_concurrency,
         "sso_profile_template": settings.sso_profile_template,
         "source_mfa_serial": settings.source_mfa_serial,
+        "connect_timeout": settings.connect_timeout,
+        "read_timeout": settings.read_timeout,
+        "call_deadline": settings.call_deadline,
     }
     if settings.role_duration is not None:
         doc["role_duration"] = settings.role_duration
@@ -207,6 +232,7 @@ class _Ctx:
 _TOP_KEYS = {
     "refresh_ahead", "session_duration", "role_duration", "target_template", "profiles", "hidden",
     "theme", "auto_refresh", "max_concurrency", "sso_profile_template", "source_mfa_serial", "account_names",
+    "connect_timeout", "read_timeout", "call_deadline",
     "signin_endpoint",
 }
 _PROFILE_KEYS = {
@@ -247,14 +273,7 @@ def _from_toml(doc: dict[str, Any], ctx: _Ctx) -> Settings:
         s.max_concurrency = _int_range(ctx, "max_concurrency", doc["max_concurrency"], *MAX_CONCURRENCY_RANGE)
     if "sso_profile_template" in doc:
         value = _str(ctx, "sso_profile_template", doc["sso_profile_template"])
-        try:
-            value.format(**{name: "x" for name in SSO_TEMPLATE_FIELDS})
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ctx.error(
-                "sso_profile_template", f"cannot be filled in ({exc!r})",
-                f"Use only the placeholders {{{'}, {'.join(SSO_TEMPLATE_FIELDS)}}}.",
-            ) from None
-        s.sso_profile_template = value
+        s.sso_profile_template = _plain_template(ctx, "sso_profile_template", value, SSO_TEMPLATE_FIELDS)
     if "source_mfa_serial" in doc:
         value = doc["source_mfa_serial"]
         if value not in SOURCE_MFA_SERIAL_MODES:
@@ -264,6 +283,10 @@ def _from_toml(doc: dict[str, Any], ctx: _Ctx) -> Settings:
                 '"ignore" (botocore\'s behaviour: a source profile\'s mfa_serial is not used).',
             )
         s.source_mfa_serial = value
+    for key, bounds in (("connect_timeout", CONNECT_TIMEOUT_RANGE), ("read_timeout", READ_TIMEOUT_RANGE),
+                        ("call_deadline", CALL_DEADLINE_RANGE)):
+        if key in doc:
+            setattr(s, key, _seconds(ctx, key, doc[key], *bounds))
     if "account_names" in doc:
         names = doc["account_names"]
         if not isinstance(names, dict) or not all(
@@ -376,6 +399,13 @@ def _int_range(ctx: _Ctx, key: str, value: object, low: int, high: int) -> int:
     return value
 
 
+def _seconds(ctx: _Ctx, key: str, value: object, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ctx.error(key, f"must be a number of seconds from {low:g} to {high:g}, not {value!r}",
+                        f"Example: {key} = {getattr(Settings, key):g}")
+    return float(value)
+
+
 def _str(ctx: _Ctx, key: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ctx.error(key, "must be a non-empty string", f'Example: {key.rsplit(".", 1)[-1]} = "..."')
@@ -397,13 +427,28 @@ def _section_name(ctx: _Ctx, key: str, value: object) -> str:
 
 
 def _section_template(ctx: _Ctx, key: str, value: object) -> str:
-    template = _str(ctx, key, value)
+    template = _plain_template(ctx, key, _str(ctx, key, value), ("profile",))
     if "{profile}" not in template:
         raise ctx.error(key, "must contain {profile}", 'Example: target_template = "{profile}-session".')
+    _section_name(ctx, key, template.format(profile="x"))
+    return template
+
+
+def _plain_template(ctx: _Ctx, key: str, template: str, fields: tuple[str, ...]) -> str:
+    """Only bare {field} placeholders: a format spec such as {profile:x>300000000} would let a
+    one-line setting allocate gigabytes for every profile name it fills in."""
+    example = f"Use only {', '.join('{' + f + '}' for f in fields)}, without format specs or conversions."
+    if len(template) > MAX_TEMPLATE:
+        raise ctx.error(key, f"is longer than {MAX_TEMPLATE} characters", example)
     try:
-        filled = template.format(profile="x")
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ctx.error(key, f"cannot be filled in ({exc!r})",
-                        "Use only the {profile} placeholder.") from None
-    _section_name(ctx, key, filled)
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ctx.error(key, f"cannot be filled in ({exc})", example) from None
+    for _text, field_name, spec, conversion in parsed:
+        if field_name is None:
+            continue
+        if field_name not in fields or spec or conversion:
+            shown = "{" + field_name + (f"!{conversion}" if conversion else "")
+            shown += (f":{spec}" if spec else "") + "}"
+            raise ctx.error(key, f"placeholder {shown} is not allowed", example)
     return template

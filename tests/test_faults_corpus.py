@@ -700,23 +700,25 @@ def test_broken_sts_bodies(sts_home, sts_proxy, status: int, body: bytes, parts:
     assert_untouched(before, sts_home)
 
 
+UNUSABLE = "AssumeRole response is unusable: "
 INJECTIONS = [
+    # Control characters are refused where the answer is read; what gets past that, the writer refuses.
     (
         "token-newline",
         {"token": "FAKE\n[default]\naws_access_key_id = ASIAFAKEEXAMPLE00666"},
-        "the value for aws_session_token contains a line break",
+        UNUSABLE + "the session token contains a control character",
     ),
-    ("token-cr", {"token": "FAKE\r[evil]"}, "the value for aws_session_token contains a line break"),
-    ("key-newline", {"key": "ASIAFAKE\n[evil]"}, "the value for aws_access_key_id contains a line break"),
+    ("token-cr", {"token": "FAKE\r[evil]"}, UNUSABLE + "the session token contains a control character"),
+    ("key-newline", {"key": "ASIAFAKE\n[evil]"}, UNUSABLE + "the access key id contains a control character"),
     (
         "secret-space-bracket",
         {"secret": "x [evil] = y"},
-        "the value for aws_secret_access_key contains whitespace",
+        "refusing to write [dev-session]: the value for aws_secret_access_key contains whitespace",
     ),
     (
         "secret-nonascii",
         {"secret": "fake\u2028[evil]"},  # U+2028 LINE SEPARATOR
-        "the value for aws_secret_access_key contains a line break",
+        UNUSABLE + "the secret access key contains a control character",
     ),
 ]
 
@@ -731,7 +733,7 @@ def test_section_injection_from_sts_response_is_refused(
     sts_proxy.inject_raw(body, action="AssumeRole")
     before = snapshot(sts_home.home)
     proc = run_cli(sts_home, "refresh", "dev")
-    expect(proc, 1, "FAILED dev: profile dev:", f"refusing to write [dev-session]: {reason}")
+    expect(proc, 1, "FAILED dev: profile dev:", reason)
     assert_untouched(before, sts_home)
 
 
@@ -1148,7 +1150,7 @@ PORTAL_ERRORS = [
                 },
             )
         ],
-        ["refusing to write [s-session]: the value for aws_secret_access_key contains a line break"],
+        ["GetRoleCredentials returned an incomplete answer", "secretAccessKey contains control"],
     ),
     ("dropped", [None] * 12, ["cannot reach the SSO portal"]),
 ]

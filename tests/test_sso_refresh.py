@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import botocore.session
 import pytest
@@ -18,10 +18,16 @@ from tests.support.ssoserver import SESSION, sso_manager, sso_session
 def _short_lived_login(aws_home, server, ttl: int = 300, *, legacy: bool = False):
     """Log in with a token that is already inside the 15-minute refresh window."""
     server.config.auto_approve = True
-    server.config.access_token_ttl = ttl
+    server.config.access_token_ttl = max(1, ttl)  # a server never hands out an expired token
     manager = sso_manager(aws_home)
     session = sso_session(server, aws_home, legacy=legacy)
     token = manager.login(session, flow="device", on_prompt=lambda p: None, open_browser=False)
+    if ttl < 1:  # an already expired token: make it so in the cache, as time would
+        path = manager.token_path(session)
+        data = json.loads(path.read_text())
+        data["expiresAt"] = (datetime.now(UTC) + timedelta(seconds=ttl)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        path.write_text(json.dumps(data))
+        token = manager.token(session)
     server.config.access_token_ttl = 8 * 3600  # what the refresh will hand out
     return manager, session, token
 

@@ -124,6 +124,38 @@ def test_profile_added_outside_between_preview_and_apply_is_not_duplicated(aws_h
     configparser.RawConfigParser().read_string(aws_home.config.read_text())
 
 
+class TrailingSecondGate:
+    """The portal's limit as the issue states it: a 429 for any request that would make more than
+    `limit` in the trailing second (server arrival times)."""
+
+    def __init__(self, limit: int = 20) -> None:
+        self.limit = limit
+        self.arrivals: list[float] = []
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            recent = [t for t in self.arrivals if now - t < 1.0]
+            self.arrivals = [*recent, now]
+            return len(recent) < self.limit
+
+
+def test_sync_never_exceeds_20_requests_in_any_second(aws_home, sso_server_factory, monkeypatch):
+    """500 accounts x 3 roles from the first second on: not one 429 from a sliding-window portal."""
+    server = sso_server_factory(accounts=make_accounts(500, 3))
+    server.portal_bucket = TrailingSecondGate(20)
+    for key in ("AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC"):
+        monkeypatch.setenv(key, server.url)
+    aws_home.write_config(sso_config_text(server))
+    manager, session = _logged_in(aws_home, server)
+    server.counts.clear()
+    plan, _, applied = sync.sync(manager, session, confirm=lambda diff, plan: True)
+    assert applied and len(plan.add) == 1500
+    assert server.counts["ListAccountRoles"] == 500
+    assert server.counts["throttled"] == 0
+
+
 def test_unthrottled_client_hits_429_and_limited_client_does_not(aws_home, sso_server_factory, monkeypatch):
     """The server's limit is real, and the client-side bucket is what keeps a sync clear of it."""
     server = sso_server_factory(accounts=make_accounts(30, 1), rate_limit=10, rate_burst=10)

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from stsdash import exiting
+
 NEW_FILE_MODE = 0o600
 
 
@@ -38,22 +40,23 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
     except FileNotFoundError:
         old = None
     keep_mode = stat.S_IMODE(old.st_mode) if old is not None else NEW_FILE_MODE if mode is None else mode
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            _set_mode(handle.fileno(), tmp_name, keep_mode)
-            _keep_owner(handle.fileno(), old if old is not None else _new_file_owner(directory))
-            if old is not None:
-                _copy_xattrs(target, handle.fileno())
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    fsync_directory(directory)
+    with exiting.critical():  # `q` / Ctrl-C wait (briefly) for this instead of leaving a temp file
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                _set_mode(handle.fileno(), tmp_name, keep_mode)
+                _keep_owner(handle.fileno(), old if old is not None else _new_file_owner(directory))
+                if old is not None:
+                    _copy_xattrs(target, handle.fileno())
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            replace(tmp_name, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            raise
+        fsync_directory(directory)
 
 
 def _set_mode(fd: int, name: str, mode: int) -> None:

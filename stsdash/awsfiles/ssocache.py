@@ -59,6 +59,11 @@ def read_token(path: Path) -> SsoToken | None:
             path, exc.lineno, f"SSO token cache is not valid JSON ({exc.msg})",
             hint="Log in again (stsdash sso login SESSION) to replace it.",
         ) from exc
+    except RecursionError:
+        raise FileFormatError(
+            path, None, "SSO token cache is JSON nested too deeply",
+            hint="Log in again (stsdash sso login SESSION) to replace it.",
+        ) from None
     if not isinstance(data, dict) or not data.get("accessToken"):
         return None
     try:
@@ -165,7 +170,7 @@ def read_registration(path: Path) -> Registration | None:
             scopes=data.get("scopes"),
             grant_types=data.get("grantTypes"),
         )
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError):
         return None
 
 

@@ -14,9 +14,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from stsdash.exiting import leave_now
+
     app = build_app(open_browser=not args.no_browser)
-    app.run()
-    return int(app.return_code or 0)
+    # Our own loop: asyncio.run() would join the default executor's threads on the way out, so a
+    # worker blocked on a stalled endpoint would keep the process (and the shell prompt) waiting.
+    app.run(loop=asyncio.new_event_loop())
+    # The terminal is restored; a worker may still wait on a stalled endpoint. Abandon it rather
+    # than let interpreter shutdown join its thread (only a keyring write in progress is awaited).
+    leave_now(int(app.return_code or 0))
 
 
 def build_app(*, open_browser: bool = True, **kwargs):

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 
 from stsdash.creds import Credentials
 from stsdash.errors import ProviderError
+from stsdash.terminal import printable
 from stsdash.timeutil import parse_timestamp
 
 MAX_STDERR = 2000
+MAX_STDOUT = 1 << 20
 
 
 def _fail(profile: str, message: str, hint: str | None = None) -> ProviderError:
@@ -51,11 +53,11 @@ def run_credential_process(
     except FileNotFoundError:
         raise _fail(
             profile,
-            f"credential_process program {argv[0]!r} not found",
+            f"credential_process program {printable(argv[0])!r} not found",
             "Use an absolute path or put the program on PATH; it is run without a shell.",
         ) from None
     except PermissionError:
-        raise _fail(profile, f"credential_process program {argv[0]!r} is not executable") from None
+        raise _fail(profile, f"credential_process program {printable(argv[0])!r} is not executable") from None
     except subprocess.TimeoutExpired:
         raise _fail(
             profile,
@@ -65,7 +67,7 @@ def run_credential_process(
     except OSError as exc:
         raise _fail(profile, f"credential_process could not start: {exc.strerror or exc}") from None
     if completed.returncode != 0:
-        stderr = completed.stderr.decode("utf-8", "replace").strip()
+        stderr = printable(completed.stderr.decode("utf-8", "replace").strip())
         if len(stderr) > MAX_STDERR:
             stderr = stderr[:MAX_STDERR] + "…"
         detail = f": {stderr}" if stderr else " (no stderr)"
@@ -78,6 +80,8 @@ def parse_process_output(stdout: bytes, *, profile: str) -> Credentials:
     text = stdout.decode("utf-8", "replace").strip()
     if not text:
         raise _fail(profile, "credential_process printed nothing on stdout", "It must print one JSON object.")
+    if len(text) > MAX_STDOUT:
+        raise _fail(profile, f"credential_process printed more than {MAX_STDOUT} characters on stdout")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -86,6 +90,8 @@ def parse_process_output(stdout: bytes, *, profile: str) -> Credentials:
             f"credential_process output is not JSON (error at line {exc.lineno}, column {exc.colno})",
             "It must print exactly one JSON object on stdout; log to stderr instead.",
         ) from None
+    except RecursionError:
+        raise _fail(profile, "credential_process output is JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise _fail(profile, f"credential_process output is a JSON {type(data).__name__}, not an object")
     version = data.get("Version")
@@ -118,12 +124,20 @@ def parse_process_output(stdout: bytes, *, profile: str) -> Credentials:
                 f"credential_process Expiration {raw_exp!r} has no timezone",
                 "Write it in UTC with a zone, e.g. 2030-01-01T00:00:00Z (botocore rejects it too).",
             )
-    return Credentials(
+    creds = Credentials(
         access_key_id=data["AccessKeyId"],
         secret_access_key=data["SecretAccessKey"],
         session_token=token or None,
         expiration=expiration,
     )
+    problem = creds.problem()
+    if problem:
+        raise _fail(
+            profile,
+            f"credential_process output is unusable: {problem}",
+            "Fix the program: it must print current credentials, each value on one line of JSON.",
+        )
+    return creds
 
 
 __all__ = ["parse_process_output", "run_credential_process"]

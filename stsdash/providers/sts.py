@@ -15,11 +15,13 @@ from urllib.parse import quote, urlsplit
 import requests
 from requests_aws4auth import AWS4Auth
 
+from stsdash import netlimits
 from stsdash.creds import Credentials, Identity
 from stsdash.errors import ProviderError
 from stsdash.providers import stsxml
 from stsdash.providers.base import ProviderResult
 from stsdash.providers.http import (
+    CONNECT_TIMEOUT,
     RETRYABLE_STATUS,
     Outcome,
     RetryPolicy,
@@ -88,7 +90,7 @@ class StsClient(StsInputs):
         endpoint_url: str,
         signing_region: str,
         verify: bool | str = True,
-        timeout: float = 10.0,
+        timeout: float | None = None,
         max_attempts: int = 4,
         session: requests.Session | None = None,
         profile: str | None = None,
@@ -98,7 +100,7 @@ class StsClient(StsInputs):
         self.endpoint_url = endpoint_url if has_path else endpoint_url.rstrip("/") + "/"
         self.signing_region = signing_region
         self.verify = verify
-        self.timeout = timeout
+        self.timeout = timeout if timeout is not None else netlimits.current().read_timeout
         self.max_attempts = max(1, max_attempts)
         self.session = session or make_session(timeout=timeout)
         self.profile = profile  # named in every error message
@@ -346,7 +348,7 @@ class StsClient(StsInputs):
             headers={"Content-Type": CONTENT_TYPE},
             auth=auth,
             verify=self.verify,
-            timeout=(min(5.0, self.timeout), self.timeout),
+            timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout),
             allow_redirects=False,
         )
 

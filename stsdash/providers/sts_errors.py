@@ -9,6 +9,7 @@ import requests
 
 from stsdash.errors import MfaCodeError, NetworkError, ProviderError
 from stsdash.providers import stsxml
+from stsdash.providers.http import STALLED_HINT, CallAborted, ResponseTooLarge
 
 THROTTLE_CODES = frozenset(
     {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
@@ -124,6 +125,10 @@ def network_failure_kind(exc: BaseException) -> str:
     """refused | dns | connect-timeout | read-timeout | reset | ssl | proxy | other."""
     import urllib3.exceptions as u3
 
+    if isinstance(exc, CallAborted):
+        return exc.reason  # "deadline" | "cancelled"
+    if isinstance(exc, ResponseTooLarge):
+        return "too-large"
     if isinstance(exc, requests.exceptions.ProxyError):
         return "proxy"
     if isinstance(exc, requests.exceptions.SSLError):
@@ -158,16 +163,21 @@ _NETWORK_TEXT = {
     ),
     "proxy": ("the proxy refused or failed", "Check HTTPS_PROXY / NO_PROXY."),
     "other": ("network error", "Check your network and endpoint_url."),
+    "deadline": ("no complete answer in time", STALLED_HINT),
+    "cancelled": ("cancelled", "The call was abandoned on request; nothing was written."),
+    "too-large": ("the answer is far larger than any STS answer", "Check endpoint_url and any proxy."),
 }
 
 
 def network_error(exc: BaseException, endpoint_url: str, action: str, profile: str | None) -> NetworkError:
     kind = network_failure_kind(exc)
     what, hint = _NETWORK_TEXT[kind]
+    if isinstance(exc, CallAborted) and exc.seconds:
+        what = f"no complete answer within {exc.seconds:g} s"
     return NetworkError(
         f"{action}: cannot reach STS at {endpoint_url}: {what}",
         profile=profile,
         code=kind,
         hint=hint,
-        retryable=kind not in ("dns", "ssl"),
+        retryable=kind not in ("dns", "ssl", "cancelled", "too-large"),
     )

@@ -1,22 +1,23 @@
 """Safe parsing of STS Query-protocol XML: results and ErrorResponse.
 
-The parser refuses any document type declaration (no DTDs means no entity expansion, internal or
-external), ignores namespaces and element order, and never puts response text into an exception
-message: a successful response carries secrets.
+The parser (defusedxml) refuses any document type declaration (no DTDs means no entity expansion,
+internal or external, in any encoding), ignores namespaces and element order, and never puts response
+text into an exception message: a successful response carries secrets.
 """
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
+
+import defusedxml.ElementTree as defused
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden, NotSupportedError
 
 from stsdash.creds import Credentials, Identity
 from stsdash.errors import ProviderError
 from stsdash.timeutil import parse_timestamp
 
-_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 MAX_RESPONSE_BYTES = 1 << 20
 
 
@@ -33,25 +34,32 @@ def _local(tag: str) -> str:
 
 
 def parse_xml(body: bytes, *, what: str = "STS response") -> ET.Element:
-    """Parse `body` after refusing DTDs; raise ProviderError that says what went wrong, not what was sent."""
+    """Parse `body` with defusedxml, refusing any DTD; ProviderError says what went wrong, not what was sent.
+
+    A regular expression over the bytes is not enough: the same DOCTYPE encoded as UTF-16 (or
+    behind a byte-order mark) passes it, and an internal entity could then supply the AccessKeyId.
+    The parser itself refuses DTDs, entities and external references, whatever the encoding.
+    """
     if not body or not body.strip():
         raise ProviderError(f"empty {what}", hint="The endpoint answered without a body; check endpoint_url.")
     if len(body) > MAX_RESPONSE_BYTES:
         raise ProviderError(f"{what} is too large ({len(body)} bytes)", hint="Check endpoint_url.")
-    if _DTD.search(body):
+    try:
+        return defused.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden, NotSupportedError):
         raise ProviderError(
             f"{what} contains a DOCTYPE/ENTITY declaration, refused",
             hint="STS never sends one; something between you and STS is tampering with responses.",
-        )
-    parser = ET.XMLParser()
-    try:
-        parser.feed(body)
-        return parser.close()
+        ) from None
     except ET.ParseError as exc:
         line, column = exc.position
         raise ProviderError(
             f"truncated or malformed XML in {what} (parse error at line {line}, column {column})",
             hint="Retry; if it persists, check endpoint_url and any proxy in between.",
+        ) from None
+    except (ValueError, RecursionError):
+        raise ProviderError(
+            f"malformed XML in {what}", hint="Retry; if it persists, check endpoint_url and any proxy."
         ) from None
 
 
@@ -131,12 +139,20 @@ def credentials_from_result(result: ET.Element, action: str) -> Credentials:
     missing = [name for name, value in values.items() if not value]
     if missing:
         raise ProviderError(f"{action} response lacks Credentials/{', '.join(missing)}")
-    return Credentials(
+    creds = Credentials(
         access_key_id=values["AccessKeyId"] or "",
         secret_access_key=values["SecretAccessKey"] or "",
         session_token=values["SessionToken"],
         expiration=_expiration(values["Expiration"] or "", action),
     )
+    problem = creds.problem()
+    if problem:
+        raise ProviderError(
+            f"{action} response is unusable: {problem}",
+            code="InvalidResponse",
+            hint="STS never sends this; check the computer's clock, endpoint_url and any proxy in between.",
+        )
+    return creds
 
 
 def _account_from_arn(arn: str) -> str:

@@ -8,6 +8,7 @@ whatever the number of threads; a wrong or reused code asks again, up to MAX_COD
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shlex
 import subprocess
@@ -114,9 +115,11 @@ class Runner:
             log.debug("%s: failed (%s)", node.key, getattr(exc, "code", None) or type(exc).__name__)
             raise exc.for_profile(node.profile) from None
         except Exception as exc:  # a bug in one profile must not take the others down
-            log.exception("refresh of %s failed", node.profile)
+            # Only the type: an exception's text (or a traceback's locals) may hold a credential,
+            # e.g. requests quoting a header value that ends in a newline.
+            log.error("refresh of %s failed: unexpected %s", node.profile, type(exc).__name__)
             raise StsdashError(
-                f"unexpected error: {type(exc).__name__}: {exc}", profile=node.profile
+                f"unexpected error ({type(exc).__name__})", profile=node.profile
             ) from None
         # The access key id is no secret, but a log is no place for a whole one either.
         key_id = out.creds.access_key_id
@@ -159,16 +162,35 @@ class Runner:
 
 
 def run_mfa_process(command: str, *, profile: str, timeout: float = 60) -> str:
-    """Run a profile's mfa_process (shlex, no shell) and return the 6-digit code it prints."""
+    """Run a profile's mfa_process (shlex, no shell) and return the 6-digit code it prints.
+
+    Messages name the program only: the rest of the command line may carry a password.
+    """
     try:
         argv = shlex.split(command)
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    except (ValueError, OSError, subprocess.TimeoutExpired) as exc:
-        raise StsdashError(f"mfa_process failed to run: {exc}", profile=profile) from None
+    except ValueError:
+        raise StsdashError("mfa_process cannot be parsed (check its quoting)", profile=profile) from None
+    if not argv:
+        raise StsdashError("mfa_process is empty", profile=profile)
+    program = os.path.basename(argv[0])
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired:
+        raise StsdashError(
+            f"mfa_process {program!r} did not print a code within {timeout:g} s",
+            profile=profile,
+            hint="Make it non-interactive: it gets no terminal input.",
+        ) from None
+    except OSError as exc:
+        raise StsdashError(
+            f"mfa_process {program!r} failed to run: {exc.strerror or type(exc).__name__}", profile=profile
+        ) from None
     if proc.returncode != 0:
         detail = proc.stderr.strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
-        raise StsdashError(f"mfa_process failed: {detail[0]}", profile=profile)
+        raise StsdashError(f"mfa_process {program!r} failed: {detail[0][:300]}", profile=profile)
     code = proc.stdout.strip()
     if not re.fullmatch(r"\d{6}", code):
-        raise StsdashError("mfa_process did not print a 6-digit code", profile=profile)
+        raise StsdashError(f"mfa_process {program!r} did not print a 6-digit code", profile=profile)
     return code

@@ -11,16 +11,23 @@ from typing import Any
 
 import requests
 
+from stsdash.answers import BadAnswer, Fields, load_json
 from stsdash.errors import NetworkError, ProviderError
 from stsdash.providers.http import (
     RETRYABLE_STATUS,
+    STALLED_HINT,
+    CallAborted,
     Outcome,
     RetryPolicy,
+    failure_text,
     make_session,
     send_with_retries,
 )
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+MAX_TOKEN = 65536  # characters in a token or secret the service hands out
+MAX_TOKEN_SECONDS = 90 * 86400  # the longest an SSO access token can live (the session limit)
+MAX_EPOCH = 1 << 40
 
 # x-amzn-ErrorType exception names -> OAuth error codes, for servers that send only the header.
 _EXCEPTION_CODES = {
@@ -103,28 +110,47 @@ class OidcClient:
             body["redirectUris"] = redirect_uris
         if issuer_url:
             body["issuerUrl"] = issuer_url
-        return self._post("/client/register", body, required=("clientId", "clientSecret"))
+        answer = self._post("/client/register", body)
+        return {
+            "clientId": answer.text("clientId", max_len=4096),
+            "clientSecret": answer.text("clientSecret", max_len=MAX_TOKEN),
+            # seconds since the epoch; 0 would be 1970, a registration no server hands out
+            "clientSecretExpiresAt": answer.number("clientSecretExpiresAt", low=1, high=MAX_EPOCH),
+        }
 
     def start_device_authorization(
         self, client_id: str, client_secret: str, start_url: str
     ) -> dict[str, Any]:
-        return self._post(
+        answer = self._post(
             "/device_authorization",
             {"clientId": client_id, "clientSecret": client_secret, "startUrl": start_url},
-            required=("deviceCode",),
         )
+        return {
+            "deviceCode": answer.text("deviceCode", max_len=MAX_TOKEN),
+            "userCode": answer.text("userCode", max_len=64, required=False),
+            "verificationUri": _url(answer, "verificationUri", required=True),
+            "verificationUriComplete": _url(answer, "verificationUriComplete", required=False),
+            # The API documents whole seconds; -1, 1e-6 or NaN would poll thousands of times a second.
+            "expiresIn": answer.number("expiresIn", low=1, high=3600, required=False) or 600,
+            "interval": answer.number("interval", low=1, high=60, required=False) or 5,
+        }
 
     def create_token(
         self, *, grant_type: str, client_id: str, client_secret: str, **extra: str
     ) -> dict[str, Any]:
         """CreateToken; `extra` holds deviceCode, refreshToken, or code + redirectUri + codeVerifier."""
         body = {"grantType": grant_type, "clientId": client_id, "clientSecret": client_secret, **extra}
-        return self._post("/token", body, required=("accessToken", "expiresIn"))
+        answer = self._post("/token", body)
+        return {
+            "accessToken": answer.text("accessToken", max_len=MAX_TOKEN),
+            "expiresIn": answer.number("expiresIn", low=1, high=MAX_TOKEN_SECONDS),
+            "refreshToken": answer.text("refreshToken", max_len=MAX_TOKEN, required=False),
+        }
 
     def authorize_url(self) -> str:
         return f"{self.endpoint_url}/authorize"
 
-    def _post(self, path: str, body: dict[str, Any], *, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    def _post(self, path: str, body: dict[str, Any]) -> Fields:
         url = self.endpoint_url + path
 
         def send() -> requests.Response:
@@ -142,38 +168,38 @@ class OidcClient:
             )
         except requests.RequestException as exc:
             raise NetworkError(
-                f"cannot reach the SSO-OIDC endpoint {self.endpoint_url}: {type(exc).__name__}",
+                f"cannot reach the SSO-OIDC endpoint {self.endpoint_url}: {failure_text(exc)}",
                 code="NetworkError",
-                retryable=True,
-            ) from exc
+                retryable=not isinstance(exc, CallAborted) or exc.reason != "cancelled",
+                hint=STALLED_HINT if isinstance(exc, CallAborted | requests.Timeout) else None,
+            ) from None
         if response.status_code == 200:
+            server = f"SSO-OIDC {path} at {self.endpoint_url}"
             try:
-                data = response.json()
-            except ValueError as exc:
-                raise OidcError(
-                    f"SSO-OIDC {path} returned invalid JSON", code="server_error", hint=_BAD_ANSWER_HINT
-                ) from exc
-            missing = [key for key in required if not isinstance(data, dict) or data.get(key) in (None, "")]
-            if missing:
-                raise OidcError(
-                    f"SSO-OIDC {path} returned an incomplete answer (no {', '.join(missing)})",
-                    code="server_error",
-                    hint=_BAD_ANSWER_HINT,
-                )
-            return data
+                return Fields(load_json(response.content, server, hint=_BAD_ANSWER_HINT), server,
+                              hint=_BAD_ANSWER_HINT)
+            except BadAnswer as exc:
+                raise OidcError(exc.message, code="server_error", hint=_BAD_ANSWER_HINT) from None
         raise _error_from(response, path)
+
+
+def _url(answer: Fields, key: str, *, required: bool) -> str | None:
+    value = answer.text(key, max_len=2048, required=required)
+    if value is not None and not value.lower().startswith(("https://", "http://")):
+        raise BadAnswer(answer.server, f"{key} is not an http(s) URL", hint=_BAD_ANSWER_HINT)
+    return value
 
 
 def _error_from(response: requests.Response, path: str) -> OidcError:
     try:
-        data = response.json()
-    except ValueError:
+        data = load_json(response.content, "SSO-OIDC")
+    except BadAnswer:
         data = {}
     if not isinstance(data, dict):
         data = {}
     header = response.headers.get("x-amzn-ErrorType", "").split(":", 1)[0]
     code = str(data.get("error") or _EXCEPTION_CODES.get(header) or header or f"http_{response.status_code}")
-    description = str(data.get("error_description") or data.get("message") or "")
+    description = str(data.get("error_description") or data.get("message") or "")[:300]
     message = f"SSO-OIDC {path} failed: {code}" + (f" ({description})" if description else "")
     return OidcError(
         message,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from stsdash.engine import RefreshCancelled
 from stsdash.errors import StsdashError
+from stsdash.terminal import printable
 from stsdash.timeutil import format_countdown
 from stsdash.ui.columns import Column
 
@@ -109,7 +110,7 @@ def profile_cells(profile: Profile, state: RowState, now: datetime, refresh_ahea
     """Every cell of a profile row; "expires" and "result" are folded into the shown "status"."""
     expires = expires_cell(profile, state, now, refresh_ahead)
     result = result_cell(profile, state, spin)
-    return {
+    return _printable({
         "name": (profile.name, "problem" if profile.problem else "name"),
         "status": status_cell(expires, result),
         "expires": expires,
@@ -119,7 +120,12 @@ def profile_cells(profile: Profile, state: RowState, now: datetime, refresh_ahea
         "role": (role_or_source(profile), ""),
         "region": (profile.region or "-", ""),
         "target": (profile.target or "-", "dim" if not profile.target else ""),
-    }
+    })
+
+
+def _printable(cells: dict[str, Cell]) -> dict[str, Cell]:
+    """Control characters and escape sequences from files or servers shown as \\uXXXX."""
+    return {key: (printable(text), style) for key, (text, style) in cells.items()}
 
 
 def status_cell(expires: Cell, result: Cell) -> Cell:
@@ -178,13 +184,13 @@ def session_cells(session: SsoSession, now: datetime, refresh_ahead: timedelta) 
         expires = (format_countdown(session.token_expires_at, now),
                    _status(session.token_expires_at, now, refresh_ahead))
     served = ", ".join(session.profiles)
-    return {
+    return _printable({
         "name": (session.name, "problem" if session.problem else "name"),
         "expires": expires,
         "region": (session.region or "-", ""),
         "start_url": (session.start_url or "-", "dim"),
         "profiles": (f"{len(session.profiles)}: {served}" if served else "0", ""),
-    }
+    })
 
 
 # AWS error codes and network failure kinds, as a person would say them on a row.

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stsdash.bounded import read_regular
 from stsdash.errors import StsdashError
 from stsdash.policies import session_policy
 from stsdash.refresh import role_params
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from stsdash.refresh.context import RunContext
 
 
+MAX_TOKEN_FILE = 64 * 1024  # an OIDC JWT is a few kB; STS takes at most 20,000 characters
+
+
 class WebIdentityHop(Hop):
     def __init__(self, p: Profile) -> None:
         super().__init__(f"cred:{p.name}", p.name)
@@ -26,7 +30,7 @@ class WebIdentityHop(Hop):
         p = self.p
         path = Path(os.path.expanduser(p.web_identity_token_file or ""))
         try:
-            token = path.read_text().strip()
+            token = read_regular(path, MAX_TOKEN_FILE).decode("utf-8", "replace").strip()
         except OSError as exc:
             raise StsdashError(
                 f"cannot read web_identity_token_file {path}: {exc.strerror}", profile=p.name

@@ -79,8 +79,13 @@ class DashboardScreen(DashboardWork):
         self.verbs = Verbs(self)  # copy, console, region and decode (stsdash/ui/screens/verbs.py)
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
-        """Plain text by default: profile names, sections like [x-session] and STS messages are data."""
-        super().notify(message, markup=markup, **kwargs)
+        """Plain text by default: profile names, sections like [x-session] and STS messages are data,
+        and any control character in them is shown escaped, never sent to the terminal."""
+        from stsdash.terminal import printable
+
+        if isinstance(kwargs.get("title"), str):
+            kwargs["title"] = printable(kwargs["title"])
+        super().notify(printable(message, keep_newlines=True), markup=markup, **kwargs)
 
     # ---- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -214,6 +219,9 @@ class DashboardScreen(DashboardWork):
         parts.append(plural(len(self.profiles.sso_sessions), "SSO session"))
         if self.filter_text:
             parts.append(f"{plural(self.profile_table.row_count, 'match', 'matches')}")
+        busy = sum(1 for state in self.states.values() if state.busy)
+        if busy:  # first, so a narrow terminal still shows it
+            parts.insert(0, f"Refreshing {busy}… (escape cancels)")
         self.sub_title = ", ".join(parts)
 
     def update_detail_line(self) -> None:
@@ -359,6 +367,13 @@ class DashboardScreen(DashboardWork):
         self.set_focus(box)
 
     def action_clear_filter(self) -> None:
+        """Escape: cancel the refreshes in progress if there are any, else clear the filter."""
+        if any(state.busy for state in self.states.values()):
+            from stsdash.providers.http import cancel_all
+
+            cancel_all()  # calls in flight fail at once as "cancelled"; nothing is written for them
+            self.notify("Refresh cancelled.", timeout=3)
+            return
         box = self.query_one("#filter", Input)
         if box.display:
             box.value = ""

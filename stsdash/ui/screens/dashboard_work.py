@@ -139,6 +139,7 @@ class DashboardWork(Screen[None]):
             self.profile_table.refresh_row(name)
         if self._spinner_timer is None:
             self._spinner_timer = self.set_interval(0.25, self._spin_tick, name="spinner")
+        self.update_summary()  # "Refreshing N… (escape cancels)"
         self._refresh_worker(list(names), interactive)
 
     @work(thread=True, group="refresh", exit_on_error=False)
@@ -172,6 +173,7 @@ class DashboardWork(Screen[None]):
         else:
             state.ok, state.error = False, result.error
             state.summary = error_summary(result.error)
+        self.update_summary()
         if self.is_current:  # one row, not the whole table, per result
             self.profile_table.refresh_row(result.profile)
             if result.profile == self.profile_table.selected_key:

@@ -33,8 +33,13 @@ class SsoLoginScreen(ModalScreen[bool]):
         self.cancel_event = threading.Event()
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
-        """Plain text by default: profile names, sections like [x-session] and STS messages are data."""
-        super().notify(message, markup=markup, **kwargs)
+        """Plain text by default: profile names, sections like [x-session] and STS messages are data,
+        and any control character in them is shown escaped, never sent to the terminal."""
+        from stsdash.terminal import printable
+
+        if isinstance(kwargs.get("title"), str):
+            kwargs["title"] = printable(kwargs["title"])
+        super().notify(printable(message, keep_newlines=True), markup=markup, **kwargs)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="sso-dialog", classes="dialog"):
