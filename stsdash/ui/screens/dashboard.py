@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from stsdash.autorefresh import AUTO_REFRESH_SECONDS
+from stsdash.errors import StsdashError
 from stsdash.profiles import Status
 from stsdash.ui.rows import (
     PROFILE_COLUMNS,
@@ -232,7 +233,8 @@ class DashboardScreen(DashboardWork):
             shown = set(self.profile_table.shown_columns())
             parts = [cells[key][0] for key in ("kind", "account", "region", "role") if key not in shown]
             error = self.states[profile.name].error if profile.name in self.states else None
-            reason = str(error).strip().splitlines()[0] if error is not None and str(error).strip() else ""
+            message = (error.text if isinstance(error, StsdashError) else str(error)) if error else ""
+            reason = message.strip().splitlines()[0] if message.strip() else ""
             parts.append(f"{cells['result'][0]}: {reason}" if reason else cells["result"][0])
             text = " · ".join(part for part in parts if part and part != "-")
         if text != self._detail_text:  # one line, fixed size: no layout pass for a new text
