@@ -50,7 +50,9 @@ class DashboardScreen(DashboardWork):
         Binding("R", "refresh_stale", "Refresh stale", key_display="R",
                 tooltip="refresh every stale profile: one code per MFA device"),
         Binding("l", "sso_login", "SSO login", tooltip="log in to the selected profile's SSO session"),
-        Binding("slash", "filter", "Filter", key_display="/",
+        # A priority binding runs when the key arrives, before the keys read with it are routed: a
+        # non-priority one runs only after they were already sent to the table, and they were lost.
+        Binding("slash", "filter", "Filter", key_display="/", priority=True,
                 tooltip="filter: fuzzy, by name, account id, role or kind (escape clears)"),
         Binding("w", "whoami", "Who am I", tooltip="who am I: GetCallerIdentity for the selected profile"),
         Binding("c", "copy", "Copy",
@@ -360,6 +362,9 @@ class DashboardScreen(DashboardWork):
     def action_filter(self) -> None:
         """Show the filter box and focus it now, not after the keys already queued behind `/`."""
         box = self.query_one("#filter", Input)
+        if box.has_focus:  # `/` typed in the filter itself is text
+            box.insert_text_at_cursor("/")
+            return
         box.display = True
         if self._index is None and self.profiles is not None:  # built now, not on the first keystroke
             self._index = ProfileIndex(self.profiles.visible(self.app.settings_hidden))
